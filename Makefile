@@ -1,0 +1,43 @@
+# Gonghui: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE := gonghui.settings
+
+.PHONY: run test lint format typecheck bench install messages assets clean-db
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) messages assets
+
+messages: $(STAMP)
+	cd src/gonghui && ../../$(BIN)/gonghui compilemessages -v0
+
+assets:
+	bash scripts/build-assets.sh
+
+run: install
+	$(BIN)/gonghui migrate -v0
+	$(BIN)/gonghui demo
+	$(BIN)/gonghui runserver 127.0.0.1:8000
+
+test: install
+	GONGHUI_TASKS_INLINE=true GONGHUI_SMS_BACKEND=gonghui.core.sms.MemorySmsBackend $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: install
+	$(BIN)/python bench/import_members.py

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Front-end libraries come from npm at build time into an ignored static folder
+# (src/gonghui/static/vendor/); no third-party code is committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=src/gonghui/static/vendor
+stamp="$dest/.stamp-$(sha256sum package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)"
+[ -f "$stamp" ] && exit 0
+if ! command -v npm >/dev/null; then
+  echo "npm is needed to fetch the front-end libraries (apt-get install npm)" >&2
+  exit 1
+fi
+if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
+rm -rf "$dest"; mkdir -p "$dest"
+cp node_modules/htmx.org/dist/htmx.min.js "$dest/"
+touch "$stamp"
