@@ -1,0 +1,1 @@
+"""Console pages for roster import and export (registered from members/admin.py)."""

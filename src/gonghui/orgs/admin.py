@@ -1,0 +1,1 @@
+"""Staff console for the union tree, enterprises and role assignments."""
