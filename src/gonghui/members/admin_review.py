@@ -1,0 +1,1 @@
+"""Console review queues: enrolments and transfer requests (registered from members/admin.py)."""
