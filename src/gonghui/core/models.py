@@ -43,36 +43,36 @@ class AuditEntry(AppendOnlyModel):
     Actor and org are kept as plain references (no foreign-key constraint) so that no later
     change elsewhere can ever need to update or delete an audit row."""
 
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("Time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
+        verbose_name=_("Actor"),
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
     )
-    actor_label = models.CharField(_("操作人标识"), max_length=150, blank=True)
-    action = models.CharField(_("动作"), max_length=80, db_index=True)
+    actor_label = models.CharField(_("Actor label"), max_length=150, blank=True)
+    action = models.CharField(_("Action"), max_length=80, db_index=True)
     org = models.ForeignKey(
         "orgs.Org",
-        verbose_name=_("组织"),
+        verbose_name=_("Organisation"),
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
     )
-    object_type = models.CharField(_("对象类型"), max_length=80, blank=True)
-    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
-    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
-    data = models.JSONField(_("详情"), default=dict, blank=True)
-    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    object_type = models.CharField(_("Object type"), max_length=80, blank=True)
+    object_id = models.CharField(_("Object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("Object"), max_length=200, blank=True)
+    data = models.JSONField(_("Details"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("审计记录")
-        verbose_name_plural = _("审计日志")
+        verbose_name = _("Audit entry")
+        verbose_name_plural = _("Audit log")
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
@@ -91,8 +91,8 @@ class Sequence(models.Model):
     last_value = models.BigIntegerField(default=0)
 
     class Meta:
-        verbose_name = _("序号")
-        verbose_name_plural = _("序号")
+        verbose_name = _("Sequence")
+        verbose_name_plural = _("Sequence")
         constraints = [
             models.CheckConstraint(condition=models.Q(last_value__gte=0), name="sequence_nonneg"),
         ]

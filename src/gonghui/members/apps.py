@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "gonghui.members"
     label = "members"
-    verbose_name = _("会员")
+    verbose_name = _("Member")

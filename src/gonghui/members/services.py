@@ -44,7 +44,7 @@ def member_create(
 ) -> Member:
     """Create a member from already-validated, normalised values; refuses duplicates."""
     if not org.accepts_members:
-        raise Refused(code="org_not_grassroots", message=_("会员只能加入基层工会或行业工会联合会。"), field="org")
+        raise Refused(code="org_not_grassroots", message=_("Members can only join a grassroots union or an industry federation."), field="org")
     sealed = pii.seal(id_number=id_number, phone=phone)
     try:
         with transaction.atomic():
@@ -73,18 +73,18 @@ def member_create(
         if holder is not None:
             raise Refused(
                 code="id_number_taken",
-                message=_("该身份证号已是%(org)s的会员。") % {"org": holder.org.name},
+                message=_("This ID number is already a member of %(org)s.") % {"org": holder.org.name},
                 field="id_number",
                 status=409,
             ) from None
-        raise Refused(code="phone_taken", message=_("该手机号已被其他会员使用。"), field="phone", status=409) from None
+        raise Refused(code="phone_taken", message=_("This phone number is used by another member."), field="phone", status=409) from None
     return member
 
 
 def member_reveal(*, member: Member, field: str, actor: Any, ip: str | None = None) -> str:
     """Return the full ID number or phone and audit the reveal (caller checks ``members.reveal``)."""
     if field not in ("id_number", "phone"):
-        raise Refused(code="bad_field", message=_("只能查看身份证号或手机号。"), field="field")
+        raise Refused(code="bad_field", message=_("Only the ID number or the phone can be revealed."), field="field")
     with transaction.atomic():
         value = pii.open_id_number(member) if field == "id_number" else pii.open_phone(member)
         audit_record(

@@ -15,12 +15,12 @@ def validate_uscc_field(value: str) -> None:
     try:
         validate_uscc(value)
     except InvalidIdentifier as exc:
-        raise ValidationError(_("统一社会信用代码无效:%(reason)s"), params={"reason": exc.reason}) from None
+        raise ValidationError(_("Invalid unified social credit code: %(reason)s"), params={"reason": exc.reason}) from None
 
 
 def validate_region_code(value: str) -> None:
     if len(value) != 6 or not value.isdigit():
-        raise ValidationError(_("行政区划代码为 6 位数字(GB/T 2260)。"))
+        raise ValidationError(_("A region code is 6 digits (GB/T 2260)."))
 
 
 class Org(MP_Node):
@@ -29,41 +29,41 @@ class Org(MP_Node):
     The materialised path (treebeard) makes "this org's subtree" one indexed prefix match."""
 
     class Kind(models.TextChoices):
-        FEDERATION = "federation", _("总工会")
-        DISTRICT = "district", _("乡镇(街道)总工会")
-        INDUSTRY = "industry", _("行业工会联合会")
-        GRASSROOTS = "grassroots", _("基层工会")
+        FEDERATION = "federation", _("Federation")
+        DISTRICT = "district", _("Township (street) federation")
+        INDUSTRY = "industry", _("Industry federation")
+        GRASSROOTS = "grassroots", _("Grassroots union")
 
     class Trade(models.TextChoices):
-        NONE = "", _("(无)")
-        EXPRESS = "express", _("快递物流")
-        DELIVERY = "delivery", _("外卖配送")
-        FREIGHT = "freight", _("货运")
-        RIDE_HAILING = "ride_hailing", _("网约车")
-        PROPERTY = "property", _("物业")
-        CARE = "care", _("家政护理")
+        NONE = "", _("(none)")
+        EXPRESS = "express", _("Express logistics")
+        DELIVERY = "delivery", _("Food delivery")
+        FREIGHT = "freight", _("Freight")
+        RIDE_HAILING = "ride_hailing", _("Ride-hailing")
+        PROPERTY = "property", _("Property services")
+        CARE = "care", _("Home care")
 
-    name = models.CharField(_("名称"), max_length=120)
-    code = models.CharField(_("组织代码"), max_length=32, unique=True)
-    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
-    trade = models.CharField(_("行业"), max_length=16, choices=Trade.choices, blank=True, default="")
+    name = models.CharField(_("Name"), max_length=120)
+    code = models.CharField(_("Org code"), max_length=32, unique=True)
+    kind = models.CharField(_("Kind"), max_length=16, choices=Kind.choices)
+    trade = models.CharField(_("Industry"), max_length=16, choices=Trade.choices, blank=True, default="")
     region_code = models.CharField(
-        _("行政区划代码"), max_length=6, validators=[validate_region_code]
+        _("Region code"), max_length=6, validators=[validate_region_code]
     )
     uscc = models.CharField(
-        _("统一社会信用代码"), max_length=18, blank=True, default="", validators=[validate_uscc_field]
+        _("Unified social credit code"), max_length=18, blank=True, default="", validators=[validate_uscc_field]
     )
-    contact_name = models.CharField(_("联系人"), max_length=60, blank=True)
-    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-    address = models.CharField(_("地址"), max_length=200, blank=True)
-    is_active = models.BooleanField(_("启用"), default=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    contact_name = models.CharField(_("Contact"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("Contact phone"), max_length=20, blank=True)
+    address = models.CharField(_("Address"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("Active"), default=True)
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     node_order_by = ["code"]
 
     class Meta:
-        verbose_name = _("工会组织")
-        verbose_name_plural = _("工会组织")
+        verbose_name = _("Union organisation")
+        verbose_name_plural = _("Union organisation")
         constraints = [
             models.UniqueConstraint(
                 fields=["uscc"], condition=~models.Q(uscc=""), name="org_uscc_unique"
@@ -83,35 +83,35 @@ class Enterprise(models.Model):
     """An employer, identified by its USCC, linked to the grassroots union that covers it."""
 
     class Size(models.TextChoices):
-        MICRO = "micro", _("微型")
-        SMALL = "small", _("小型")
-        MEDIUM = "medium", _("中型")
-        LARGE = "large", _("大型")
+        MICRO = "micro", _("Micro")
+        SMALL = "small", _("Small")
+        MEDIUM = "medium", _("Medium")
+        LARGE = "large", _("Large")
 
-    name = models.CharField(_("名称"), max_length=120)
+    name = models.CharField(_("Name"), max_length=120)
     uscc = models.CharField(
-        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc_field]
+        _("Unified social credit code"), max_length=18, unique=True, validators=[validate_uscc_field]
     )
-    industry = models.CharField(_("行业"), max_length=60, blank=True)
-    size = models.CharField(_("规模"), max_length=8, choices=Size.choices, default=Size.SMALL)
-    is_above_scale = models.BooleanField(_("规模以上企业"), default=False)
+    industry = models.CharField(_("Industry"), max_length=60, blank=True)
+    size = models.CharField(_("Size"), max_length=8, choices=Size.choices, default=Size.SMALL)
+    is_above_scale = models.BooleanField(_("Above designated size"), default=False)
     union = models.ForeignKey(
         Org,
-        verbose_name=_("所属基层工会"),
+        verbose_name=_("Grassroots union"),
         on_delete=models.PROTECT,
         related_name="enterprises",
     )
     region_code = models.CharField(
-        _("行政区划代码"), max_length=6, validators=[validate_region_code]
+        _("Region code"), max_length=6, validators=[validate_region_code]
     )
-    address = models.CharField(_("地址"), max_length=200, blank=True)
-    contact_name = models.CharField(_("联系人"), max_length=60, blank=True)
-    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    address = models.CharField(_("Address"), max_length=200, blank=True)
+    contact_name = models.CharField(_("Contact"), max_length=60, blank=True)
+    contact_phone = models.CharField(_("Contact phone"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("企业")
-        verbose_name_plural = _("企业")
+        verbose_name = _("Enterprise")
+        verbose_name_plural = _("Enterprise")
         indexes = [models.Index(fields=["name"])]
 
     def __str__(self) -> str:
@@ -119,16 +119,16 @@ class Enterprise(models.Model):
 
 
 class Role(models.TextChoices):
-    FEDERATION_ADMIN = "federation_admin", _("总工会管理员")
-    UNION_ADMIN = "union_admin", _("工会管理员")
-    REVIEWER = "reviewer", _("审核员")
-    CASE_WORKER = "case_worker", _("个案工作者")
-    LAWYER = "lawyer", _("律师")
-    MERCHANT_STAFF = "merchant_staff", _("商户店员")
-    VENUE_KEEPER = "venue_keeper", _("阵地管理员")
-    ORGANISER = "organiser", _("活动组织者")
-    EMPLOYER_STAFF = "employer_staff", _("用人单位人员")
-    AUDITOR = "auditor", _("审计查看")
+    FEDERATION_ADMIN = "federation_admin", _("Federation admin")
+    UNION_ADMIN = "union_admin", _("Union admin")
+    REVIEWER = "reviewer", _("Reviewer")
+    CASE_WORKER = "case_worker", _("Case worker")
+    LAWYER = "lawyer", _("Lawyer")
+    MERCHANT_STAFF = "merchant_staff", _("Merchant staff")
+    VENUE_KEEPER = "venue_keeper", _("Venue keeper")
+    ORGANISER = "organiser", _("Activity organiser")
+    EMPLOYER_STAFF = "employer_staff", _("Employer staff")
+    AUDITOR = "auditor", _("Auditor")
 
 
 class RoleAssignment(models.Model):
@@ -136,19 +136,19 @@ class RoleAssignment(models.Model):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("用户"),
+        verbose_name=_("User"),
         on_delete=models.CASCADE,
         related_name="role_assignments",
     )
     org = models.ForeignKey(
-        Org, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="role_assignments"
+        Org, verbose_name=_("Organisation"), on_delete=models.CASCADE, related_name="role_assignments"
     )
-    role = models.CharField(_("角色"), max_length=24, choices=Role.choices)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    role = models.CharField(_("Role"), max_length=24, choices=Role.choices)
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("角色分配")
-        verbose_name_plural = _("角色分配")
+        verbose_name = _("Role assignment")
+        verbose_name_plural = _("Role assignment")
         constraints = [
             models.UniqueConstraint(fields=["user", "org", "role"], name="role_assignment_unique"),
         ]
