@@ -293,6 +293,9 @@ class OtpChallenge(models.Model):
     class Meta:
         indexes = [models.Index(fields=["phone_index", "purpose", "created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class ImportJob(models.Model):
     """A roster import: its file, progress and outcome (for progress bars and the error report)."""
