@@ -99,3 +99,37 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.last_value}"
+
+
+# Purpose (AES-GCM associated data) of a staff member's TOTP secret.
+PURPOSE_STAFF_TOTP = "core.staff_totp_secret"
+
+
+class StaffTotp(models.Model):
+    """A staff user's TOTP second factor. The secret is encrypted with core.crypto.
+
+    ``confirmed_at`` is empty while the user is enrolling (the secret is shown, not yet proven);
+    once set, the admin login asks for a code. ``last_used_step`` is the highest RFC 6238 time
+    step accepted so far: a code (or an earlier one) is never accepted twice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("User"),
+        on_delete=models.CASCADE,
+        related_name="staff_totp",
+    )
+    secret_cipher = models.TextField(editable=False)
+    confirmed_at = models.DateTimeField(_("Activated at"), null=True, blank=True)
+    last_used_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Two-factor authentication")
+        verbose_name_plural = _("Two-factor authentication")
+
+    def __str__(self) -> str:
+        return f"TOTP {self.user_id} ({'active' if self.confirmed_at else 'pending'})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None
