@@ -29,14 +29,13 @@ def test_round_trip(keys_k1, text):
     token = crypto.encrypt(text, purpose="members.id_number")
     assert crypto.decrypt(token, purpose="members.id_number") == text
     assert token.startswith("v1.k1.")
-    if text:
-        assert text not in token
 
 
 def test_same_plaintext_gives_different_tokens(keys_k1):
     a = crypto.encrypt("11010519491231002X", purpose="members.id_number")
     b = crypto.encrypt("11010519491231002X", purpose="members.id_number")
     assert a != b
+    assert "11010519491231002X" not in a
 
 
 def test_purpose_binding(keys_k1):
