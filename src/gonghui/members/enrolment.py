@@ -1,0 +1,518 @@
+"""Enrolment (入会) and transfers between unions: submit, review, approve or reject.
+
+Every write is keyword-only and runs in one transaction; a refusal raises ``Refused`` with the
+field it concerns and changes nothing. Staff decisions are checked against the reviewer's
+capability ``members.review`` at the union concerned (outside it: 404) and audited in the same
+transaction. Notices go out by SMS after the transaction has committed; a failed notice is
+logged, never undoes the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from gonghui.core import sms
+from gonghui.core.audit import audit_record
+from gonghui.core.errors import NotFound, Refused
+from gonghui.core.identifiers import InvalidIdentifier, parse_id_number
+from gonghui.core.timeutil import local_today, now
+from gonghui.orgs.models import Enterprise, Org
+from gonghui.orgs.scoping import can
+
+from . import pii
+from .models import EmploymentType, Enrolment, GigTrade, Member, MemberHistory, TransferRequest
+from .otp import clean_phone
+from .services import member_create
+
+log = logging.getLogger("gonghui.members.enrolment")
+
+REVIEW_CAPABILITY = "members.review"
+NAME_MIN, NAME_MAX = 2, 30
+REASON_MIN, REASON_MAX = 2, 200
+
+
+# --- messages ---------------------------------------------------------------------------------
+def id_number_error_message(code: str) -> str:
+    """The translated message for an ID-number ``InvalidIdentifier`` code."""
+    messages = {
+        "id_length": _("An ID number has 18 characters."),
+        "id_chars": _("An ID number is 17 digits followed by a digit or X."),
+        "id_region": _("An ID number cannot start with 0."),
+        "id_birth_date": _("The birth date in the ID number is not a real, past date."),
+        "id_check": _("The check character of the ID number is wrong. Please check the number."),
+    }
+    return messages.get(code, _("This is not a valid ID number."))
+
+
+def clean_id_number(id_number: str, *, field: str = "id_number") -> Any:
+    """Parse an ID number (GB 11643) or raise ``Refused(field=field)``; returns ``IdNumber``."""
+    if not isinstance(id_number, str) or not id_number.strip():
+        raise Refused(code="id_required", message=_("Enter your ID number."), field=field)
+    try:
+        return parse_id_number(id_number, today=local_today())
+    except InvalidIdentifier as exc:
+        raise Refused(
+            code=exc.code, message=id_number_error_message(exc.code), field=field
+        ) from None
+
+
+def clean_name(name: str) -> str:
+    value = " ".join((name or "").split())
+    if not value:
+        raise Refused(code="name_required", message=_("Enter your name."), field="name")
+    if not NAME_MIN <= len(value) <= NAME_MAX:
+        raise Refused(
+            code="name_length",
+            message=_("A name has %(min)d to %(max)d characters.")
+            % {"min": NAME_MIN, "max": NAME_MAX},
+            field="name",
+        )
+    if any(c.isdigit() for c in value):
+        raise Refused(code="name_digits", message=_("A name cannot contain digits."), field="name")
+    return value
+
+
+def clean_reason(reason: str) -> str:
+    value = (reason or "").strip()
+    if not REASON_MIN <= len(value) <= REASON_MAX:
+        raise Refused(
+            code="reason_required",
+            message=_("Give a reason of %(min)d to %(max)d characters.")
+            % {"min": REASON_MIN, "max": REASON_MAX},
+            field="reason",
+        )
+    return value
+
+
+def _check_org(org: Org | None, *, field: str = "org") -> Org:
+    if org is None:
+        raise Refused(code="org_required", message=_("Choose a union."), field=field)
+    if not org.is_active or not org.accepts_members:
+        raise Refused(
+            code="org_not_accepting",
+            message=_(
+                "%(org)s does not take members directly. Choose a grassroots union or an "
+                "industry federation."
+            )
+            % {"org": org.name},
+            field=field,
+        )
+    return org
+
+
+def _check_enterprise(
+    enterprise: Enterprise | None, org: Org, *, field: str = "enterprise"
+) -> None:
+    if enterprise is None:
+        return
+    union = Org.objects.filter(pk=enterprise.union_id).only("path").first()
+    if union is None or not union.path.startswith(org.path):
+        raise Refused(
+            code="enterprise_not_in_union",
+            message=_("%(enterprise)s is not covered by %(org)s. Choose its own union.")
+            % {"enterprise": enterprise.name, "org": org.name},
+            field=field,
+        )
+
+
+def _check_reviewer(actor: Any, org: Org) -> None:
+    if not can(actor, REVIEW_CAPABILITY, org):
+        raise NotFound(message=_("Not found."))
+
+
+def _notify(phone_source: Any, message: str) -> None:
+    """Send an SMS notice to the phone sealed in ``phone_source``; never raises.
+
+    Called right after the service's own transaction block has committed (not through
+    ``on_commit``, so that a caller's test transaction does not swallow it): call these services
+    outside any outer ``transaction.atomic``."""
+    try:
+        sms.sms_send(phone=pii.open_phone(phone_source), message=message)
+    except Exception:
+        log.exception("SMS notice could not be sent")
+
+
+def _sender() -> str:
+    from django.conf import settings
+
+    return str(settings.GONGHUI_DEPLOYMENT_NAME)
+
+
+# --- enrolment --------------------------------------------------------------------------------
+def enrolment_submit(
+    *,
+    verified_phone: str,
+    name: str,
+    id_number: str,
+    org: Org,
+    enterprise: Enterprise | None = None,
+    employer_name: str = "",
+    employment_type: str,
+    gig_trade: str = "",
+    ip: str | None = None,
+) -> Enrolment:
+    """File a request to join ``org``. ``verified_phone`` must have been proved by an SMS code."""
+    name = clean_name(name)
+    parsed = clean_id_number(id_number)
+    phone = clean_phone(verified_phone)
+    org = _check_org(org)
+    if employment_type not in EmploymentType.values:
+        raise Refused(
+            code="employment_type_invalid",
+            message=_("Choose an employment type."),
+            field="employment_type",
+        )
+    gig_trade = (gig_trade or "").strip()
+    if employment_type == EmploymentType.GIG:
+        if not gig_trade or gig_trade not in GigTrade.values:
+            raise Refused(
+                code="gig_trade_required",
+                message=_("Gig workers choose their trade (rider, courier, driver…)."),
+                field="gig_trade",
+            )
+    elif gig_trade:
+        raise Refused(
+            code="gig_trade_not_applicable",
+            message=_("A trade is chosen only by gig workers."),
+            field="gig_trade",
+        )
+    _check_enterprise(enterprise, org)
+    employer_name = " ".join((employer_name or "").split())
+    if len(employer_name) > 120:
+        raise Refused(
+            code="employer_name_length",
+            message=_("An employer name has at most 120 characters."),
+            field="employer_name",
+        )
+
+    sealed = pii.seal(id_number=parsed.number, phone=phone)
+    holder = (
+        Member.objects.filter(id_number_index=sealed.id_number_index).select_related("org").first()
+    )
+    if holder is not None:
+        active = holder.status == Member.Status.ACTIVE
+        raise Refused(
+            code="id_number_taken",
+            message=(
+                _("This ID number already belongs to a member of %(org)s. You can ask to transfer.")
+                if active
+                else _("This ID number was registered with %(org)s. Please contact that union.")
+            )
+            % {"org": holder.org.name},
+            field="id_number",
+            status=409,
+            data={"holder_org": holder.org.name, "transfer_possible": active},
+        )
+    if Member.objects.filter(phone_index=sealed.phone_index).exists():
+        raise Refused(
+            code="phone_taken",
+            message=_("This mobile number is already used by another member."),
+            field="phone",
+            status=409,
+        )
+    pending = _pending_refusal(sealed.id_number_index)
+    if pending is not None:
+        raise pending
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(
+                org=org,
+                name=name,
+                enterprise=enterprise,
+                employer_name=employer_name if enterprise is None else "",
+                employment_type=employment_type,
+                gig_trade=gig_trade,
+                **sealed.as_fields(),
+            )
+    except IntegrityError:
+        pending = _pending_refusal(sealed.id_number_index)
+        if pending is not None:
+            raise pending from None
+        raise
+    _notify(
+        enrolment,
+        _(
+            "[%(sender)s] We have received your application to join %(org)s. The union will review it."
+        )
+        % {"sender": _sender(), "org": org.name},
+    )
+    return enrolment
+
+
+def _pending_refusal(id_index: str) -> Refused | None:
+    existing = (
+        Enrolment.objects.filter(id_number_index=id_index, status=Enrolment.Status.SUBMITTED)
+        .select_related("org")
+        .first()
+    )
+    if existing is None:
+        return None
+    return Refused(
+        code="enrolment_pending",
+        message=_("An application with this ID number is already waiting for review by %(org)s.")
+        % {"org": existing.org.name},
+        field="id_number",
+        status=409,
+        data={"pending_org": existing.org.name},
+    )
+
+
+def _locked_enrolment(enrolment: Enrolment) -> Enrolment:
+    locked = Enrolment.objects.select_for_update().select_related("org").get(pk=enrolment.pk)
+    if locked.status != Enrolment.Status.SUBMITTED:
+        raise Refused(
+            code="enrolment_not_pending",
+            message=_("This application has already been decided (%(status)s).")
+            % {"status": locked.get_status_display()},
+            status=409,
+        )
+    return locked
+
+
+def _copy_state(target: Any, source: Any, fields: list[str]) -> None:
+    for f in fields:
+        setattr(target, f, getattr(source, f))
+
+
+def enrolment_approve(*, enrolment: Enrolment, actor: Any, ip: str | None = None) -> Member:
+    """Approve a pending application: the member is created with a fresh member number."""
+    _check_reviewer(actor, enrolment.org)
+    with transaction.atomic():
+        locked = _locked_enrolment(enrolment)
+        _check_reviewer(actor, locked.org)
+        id_number = pii.open_id_number(locked)
+        parsed = parse_id_number(id_number, today=local_today())
+        member = member_create(
+            name=locked.name,
+            id_number=parsed.number,
+            phone=pii.open_phone(locked),
+            birth_date=parsed.birth_date,
+            gender=parsed.gender,
+            org=locked.org,
+            enterprise=locked.enterprise,
+            employment_type=locked.employment_type,
+            gig_trade=locked.gig_trade,
+            actor=actor,
+        )
+        locked.status = Enrolment.Status.APPROVED
+        locked.reviewed_by = actor
+        locked.reviewed_at = now()
+        locked.member = member
+        locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "member"])
+        audit_record(
+            actor=actor,
+            action="members.enrolment.approve",
+            obj=locked,
+            org=locked.org,
+            data={"member_id": member.pk, "member_no": member.member_no},
+            ip=ip,
+        )
+    _notify(
+        locked,
+        _(
+            "[%(sender)s] Welcome! Your application to join %(org)s was approved. "
+            "Your member number is %(member_no)s."
+        )
+        % {"sender": _sender(), "org": locked.org.name, "member_no": member.member_no},
+    )
+    _copy_state(enrolment, locked, ["status", "reviewed_by", "reviewed_at", "member"])
+    return member
+
+
+def enrolment_reject(
+    *, enrolment: Enrolment, actor: Any, reason: str, ip: str | None = None
+) -> Enrolment:
+    """Reject a pending application with a reason (2–200 characters), told to the applicant."""
+    _check_reviewer(actor, enrolment.org)
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        locked = _locked_enrolment(enrolment)
+        _check_reviewer(actor, locked.org)
+        locked.status = Enrolment.Status.REJECTED
+        locked.reject_reason = reason
+        locked.reviewed_by = actor
+        locked.reviewed_at = now()
+        locked.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
+        audit_record(
+            actor=actor,
+            action="members.enrolment.reject",
+            obj=locked,
+            org=locked.org,
+            data={"reason": reason},
+            ip=ip,
+        )
+    _notify(
+        locked,
+        _("[%(sender)s] Your application to join %(org)s was not approved. Reason: %(reason)s")
+        % {"sender": _sender(), "org": locked.org.name, "reason": reason},
+    )
+    _copy_state(enrolment, locked, ["status", "reject_reason", "reviewed_by", "reviewed_at"])
+    return enrolment
+
+
+# --- transfers --------------------------------------------------------------------------------
+def transfer_request_create(
+    *,
+    member: Member,
+    to_org: Org,
+    to_enterprise: Enterprise | None = None,
+    note: str = "",
+) -> TransferRequest:
+    """A member asks to move to ``to_org``; the receiving union decides."""
+    to_org = _check_org(to_org, field="to_org")
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise Refused(
+            code="note_length", message=_("A note has at most 200 characters."), field="note"
+        )
+    _check_enterprise(to_enterprise, to_org, field="to_enterprise")
+    with transaction.atomic():
+        locked = Member.objects.select_for_update().select_related("org").get(pk=member.pk)
+        if locked.status != Member.Status.ACTIVE:
+            raise Refused(
+                code="member_not_active",
+                message=_("Only active members can transfer."),
+                status=409,
+            )
+        if locked.org_id == to_org.pk:
+            raise Refused(
+                code="transfer_same_union",
+                message=_("You are already a member of %(org)s.") % {"org": to_org.name},
+                field="to_org",
+            )
+        existing = (
+            TransferRequest.objects.filter(member=locked, status=TransferRequest.Status.PENDING)
+            .select_related("to_org")
+            .first()
+        )
+        if existing is not None:
+            raise _transfer_pending(existing)
+        try:
+            with transaction.atomic():
+                transfer = TransferRequest.objects.create(
+                    member=locked,
+                    from_org=locked.org,
+                    to_org=to_org,
+                    to_enterprise=to_enterprise,
+                    note=note,
+                )
+        except IntegrityError:
+            existing = (
+                TransferRequest.objects.filter(member=locked, status=TransferRequest.Status.PENDING)
+                .select_related("to_org")
+                .first()
+            )
+            if existing is not None:
+                raise _transfer_pending(existing) from None
+            raise
+    return transfer
+
+
+def _transfer_pending(existing: TransferRequest) -> Refused:
+    return Refused(
+        code="transfer_pending",
+        message=_("A transfer request to %(org)s is already waiting for a decision.")
+        % {"org": existing.to_org.name},
+        status=409,
+        data={"pending_org": existing.to_org.name},
+    )
+
+
+def _locked_transfer(transfer: TransferRequest) -> TransferRequest:
+    locked = (
+        TransferRequest.objects.select_for_update()
+        .select_related("to_org", "from_org")
+        .get(pk=transfer.pk)
+    )
+    if locked.status != TransferRequest.Status.PENDING:
+        raise Refused(
+            code="transfer_not_pending",
+            message=_("This transfer request has already been decided (%(status)s).")
+            % {"status": locked.get_status_display()},
+            status=409,
+        )
+    return locked
+
+
+def transfer_approve(*, transfer: TransferRequest, actor: Any, ip: str | None = None) -> Member:
+    """The receiving union accepts: the member moves, and the history keeps the move."""
+    _check_reviewer(actor, transfer.to_org)
+    with transaction.atomic():
+        locked = _locked_transfer(transfer)
+        _check_reviewer(actor, locked.to_org)
+        member = Member.objects.select_for_update().get(pk=locked.member_id)
+        if member.status != Member.Status.ACTIVE or member.org_id != locked.from_org_id:
+            raise Refused(
+                code="transfer_stale",
+                message=_("The member's union or status has changed since the request. Reject it."),
+                status=409,
+            )
+        from_org = locked.from_org
+        member.org = locked.to_org
+        member.enterprise = locked.to_enterprise
+        member.save(update_fields=["org", "enterprise", "updated_at"])
+        MemberHistory.objects.create(
+            member=member,
+            kind=MemberHistory.Kind.TRANSFER,
+            from_status=member.status,
+            to_status=member.status,
+            from_org=from_org,
+            to_org=locked.to_org,
+            reason=locked.note,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        locked.status = TransferRequest.Status.APPROVED
+        locked.decided_by = actor
+        locked.decided_at = now()
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_record(
+            actor=actor,
+            action="members.transfer.approve",
+            obj=locked,
+            org=locked.to_org,
+            data={"member_id": member.pk, "from_org": from_org.pk, "to_org": locked.to_org_id},
+            ip=ip,
+        )
+    _notify(
+        member,
+        _("[%(sender)s] Your transfer from %(from)s to %(to)s was approved.")
+        % {"sender": _sender(), "from": from_org.name, "to": locked.to_org.name},
+    )
+    _copy_state(transfer, locked, ["status", "decided_by", "decided_at"])
+    return member
+
+
+def transfer_reject(
+    *, transfer: TransferRequest, actor: Any, reason: str, ip: str | None = None
+) -> TransferRequest:
+    """The receiving union declines, with a reason told to the member."""
+    _check_reviewer(actor, transfer.to_org)
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        locked = _locked_transfer(transfer)
+        _check_reviewer(actor, locked.to_org)
+        locked.status = TransferRequest.Status.REJECTED
+        locked.reject_reason = reason
+        locked.decided_by = actor
+        locked.decided_at = now()
+        locked.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
+        audit_record(
+            actor=actor,
+            action="members.transfer.reject",
+            obj=locked,
+            org=locked.to_org,
+            data={"member_id": locked.member_id, "reason": reason},
+            ip=ip,
+        )
+        member = Member.objects.get(pk=locked.member_id)
+    _notify(
+        member,
+        _("[%(sender)s] Your transfer to %(to)s was not approved. Reason: %(reason)s")
+        % {"sender": _sender(), "to": locked.to_org.name, "reason": reason},
+    )
+    _copy_state(transfer, locked, ["status", "reject_reason", "decided_by", "decided_at"])
+    return transfer

@@ -1,0 +1,154 @@
+"""Reads on members, enrolments and unions. Staff reads go through ``orgs.scoping``."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from gonghui.core.identifiers import InvalidIdentifier, normalize_phone, parse_id_number
+from gonghui.orgs.models import Enterprise, Org
+from gonghui.orgs.scoping import scope
+
+from . import pii
+from .models import Enrolment, GigTrade, Member, ServiceEvent, TransferRequest
+
+MAX_LIMIT = 100
+
+# A gig worker's trade → the trade of the industry federation that gathers it.
+GIG_TRADE_TO_ORG_TRADE: dict[str, str] = {
+    GigTrade.RIDER: Org.Trade.DELIVERY,
+    GigTrade.COURIER: Org.Trade.EXPRESS,
+    GigTrade.TRUCK_DRIVER: Org.Trade.FREIGHT,
+    GigTrade.RIDE_HAILING: Org.Trade.RIDE_HAILING,
+    GigTrade.CARE_WORKER: Org.Trade.CARE,
+}
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+def union_search(
+    *, q: str = "", kind: str | None = None, trade: str | None = None, limit: int = 20
+) -> list[Org]:
+    """Active unions that take members, for the enrolment form.
+
+    ``q`` matches the union's name, or the name of an enterprise the union covers. ``trade`` (an
+    ``Org.Trade`` value, or a ``GigTrade`` value mapped to it) finds industry federations for gig
+    workers. ``kind`` narrows to ``grassroots`` or ``industry``."""
+    qs = Org.objects.filter(is_active=True, kind__in=[Org.Kind.GRASSROOTS, Org.Kind.INDUSTRY])
+    if kind:
+        qs = qs.filter(kind=kind)
+    if trade:
+        org_trade = GIG_TRADE_TO_ORG_TRADE.get(trade, trade)
+        qs = qs.filter(kind=Org.Kind.INDUSTRY, trade=org_trade)
+    q = (q or "").strip()
+    if not q:
+        return list(qs.order_by("kind", "name", "pk")[: _limit(limit)])
+    covering = Enterprise.objects.filter(name__icontains=q).values("union_id")
+    qs = qs.filter(Q(name__icontains=q) | Q(pk__in=covering)).annotate(
+        _rank=Case(
+            When(name__icontains=q, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    )
+    return list(qs.order_by("_rank", "kind", "name", "pk")[: _limit(limit)])
+
+
+def enterprise_search(*, q: str, limit: int = 20) -> list[Enterprise]:
+    """Enterprises by name (contains) or exact USCC, whose union is active."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    qs = Enterprise.objects.filter(union__is_active=True).select_related("union")
+    qs = qs.filter(Q(name__icontains=q) | Q(uscc=q.upper().replace(" ", "")))
+    return list(qs.order_by("name", "pk")[: _limit(limit)])
+
+
+def member_service_history(*, member: Member, limit: int = 50) -> list[ServiceEvent]:
+    """The member's own service events, newest first."""
+    return list(
+        ServiceEvent.objects.filter(member=member)
+        .select_related("org")
+        .order_by("-occurred_at", "-pk")[: _limit(limit)]
+    )
+
+
+def enrolment_queue(*, user: Any, status: str | None = None) -> QuerySet[Enrolment]:
+    """Applications the reviewer may decide: in scope of ``members.review``; pending first, then
+    oldest first."""
+    qs = scope(
+        Enrolment.objects.select_related("org", "enterprise", "reviewed_by", "member"),
+        user,
+        "members.review",
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(
+        _pending=Case(
+            When(status=Enrolment.Status.SUBMITTED, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("_pending", "submitted_at", "pk")
+
+
+def transfer_queue(*, user: Any, status: str | None = None) -> QuerySet[TransferRequest]:
+    """Transfer requests into unions where the reviewer holds ``members.review``; pending first."""
+    qs = scope(
+        TransferRequest.objects.select_related("member", "from_org", "to_org", "to_enterprise"),
+        user,
+        "members.review",
+        field="to_org",
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(
+        _pending=Case(
+            When(status=TransferRequest.Status.PENDING, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    ).order_by("_pending", "requested_at", "pk")
+
+
+def member_search(*, user: Any, q: str = "", capability: str = "members.view") -> QuerySet[Member]:
+    """Members in the user's scope. ``q`` matches a name (contains), a member number, or exactly a
+    phone or an ID number (through the blind index: no plaintext is searched)."""
+    qs = scope(Member.objects.select_related("org", "enterprise"), user, capability)
+    q = (q or "").strip()
+    if q:
+        cond = Q(name__icontains=q) | Q(member_no=q)
+        with contextlib.suppress(InvalidIdentifier):
+            cond |= Q(phone_index=pii.phone_index(normalize_phone(q)))
+        with contextlib.suppress(InvalidIdentifier):
+            cond |= Q(id_number_index=pii.id_number_index(parse_id_number(q).number))
+        qs = qs.filter(cond)
+    return qs.order_by("name", "pk")
+
+
+def member_by_phone(phone: str) -> Member | None:
+    """The member holding this (normalised) phone, whatever the status."""
+    return (
+        Member.objects.select_related("org", "enterprise")
+        .filter(phone_index=pii.phone_index(phone))
+        .first()
+    )
+
+
+def enrolments_for_phone(*, phone: str, limit: int = 10) -> list[Enrolment]:
+    """Applications filed with this (normalised) phone, newest first (for the applicant)."""
+    return list(
+        Enrolment.objects.filter(phone_index=pii.phone_index(phone))
+        .select_related("org", "member")
+        .order_by("-submitted_at", "-pk")[: _limit(limit)]
+    )
+
+
+def transfers_of_member(*, member: Member) -> list[TransferRequest]:
+    return list(
+        TransferRequest.objects.filter(member=member)
+        .select_related("from_org", "to_org")
+        .order_by("-requested_at", "-pk")
+    )

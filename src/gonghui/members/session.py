@@ -1,0 +1,101 @@
+"""Member sessions. Members are not Django users: staff sign in with django.contrib.auth, members
+with a key of their own in the same Django session (signed in by phone + SMS code).
+
+Also keeps a phone verified by SMS code for a short while (the enrolment flow verifies the phone
+first and submits the form afterwards)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from .models import Member
+
+SESSION_MEMBER_KEY = "gonghui_member_id"
+SESSION_VERIFIED_PREFIX = "gonghui_verified_phone:"
+VERIFIED_PHONE_TTL_SECONDS = 15 * 60
+MEMBER_LOGIN_URL = "/m/login"
+
+_CACHE_ATTR = "_gonghui_member"
+
+
+def member_login(request: HttpRequest, member: Member) -> None:
+    """Sign ``member`` in: a fresh session key (no fixation), the member's pk in the session."""
+    request.session.cycle_key()
+    request.session[SESSION_MEMBER_KEY] = member.pk
+    setattr(request, _CACHE_ATTR, member)
+
+
+def current_member(request: HttpRequest) -> Member | None:
+    """The signed-in member, if any and still active."""
+    if hasattr(request, _CACHE_ATTR):
+        cached = getattr(request, _CACHE_ATTR)
+        if cached is None or cached.status == Member.Status.ACTIVE:
+            return cached
+    session = getattr(request, "session", None)
+    pk = session.get(SESSION_MEMBER_KEY) if session is not None else None
+    member = None
+    if pk is not None:
+        member = (
+            Member.objects.select_related("org", "enterprise")
+            .filter(pk=pk, status=Member.Status.ACTIVE)
+            .first()
+        )
+    setattr(request, _CACHE_ATTR, member)
+    return member
+
+
+def member_logout(request: HttpRequest) -> None:
+    """Forget the member (and any verified phone); the session key changes."""
+    session = request.session
+    session.pop(SESSION_MEMBER_KEY, None)
+    for key in [k for k in session.keys() if k.startswith(SESSION_VERIFIED_PREFIX)]:  # noqa: SIM118 - sessions do not iterate
+        session.pop(key, None)
+    session.cycle_key()
+    setattr(request, _CACHE_ATTR, None)
+
+
+def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """View decorator: sets ``request.member``; anonymous visitors go to /m/login?next=…"""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        member = current_member(request)
+        if member is None:
+            return HttpResponseRedirect(
+                f"{MEMBER_LOGIN_URL}?next={quote(request.get_full_path(), safe='/')}"
+            )
+        request.member = member  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def set_verified_phone(request: HttpRequest, phone: str, purpose: str) -> None:
+    """Remember that the visitor proved ``phone`` (already normalised) for ``purpose``."""
+    request.session[SESSION_VERIFIED_PREFIX + purpose] = {"phone": phone, "at": time.time()}
+
+
+def get_verified_phone(request: HttpRequest, purpose: str) -> str | None:
+    """The phone verified for ``purpose`` within the last 15 minutes, else None."""
+    entry = request.session.get(SESSION_VERIFIED_PREFIX + purpose)
+    if not isinstance(entry, dict):
+        return None
+    try:
+        age = time.time() - float(entry["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if age < 0 or age > VERIFIED_PHONE_TTL_SECONDS:
+        request.session.pop(SESSION_VERIFIED_PREFIX + purpose, None)
+        return None
+    phone = entry.get("phone")
+    return phone if isinstance(phone, str) else None
+
+
+def clear_verified_phone(request: HttpRequest, purpose: str) -> None:
+    request.session.pop(SESSION_VERIFIED_PREFIX + purpose, None)
