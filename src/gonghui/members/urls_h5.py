@@ -2,5 +2,20 @@
 
 from django.urls import path
 
+from . import views_h5 as views
+
 app_name = "h5"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login", views.login, name="login"),
+    path("login/code", views.login_code, name="login_code"),
+    path("logout", views.logout, name="logout"),
+    path("join", views.join, name="join"),
+    path("join/code", views.join_code, name="join_code"),
+    path("join/unions", views.join_union_search, name="join_unions"),
+    path("join/done", views.join_done, name="join_done"),
+    path("union", views.my_union, name="union"),
+    path("history", views.history, name="history"),
+    path("transfer", views.transfer, name="transfer"),
+    path("transfer/unions", views.transfer_union_search, name="transfer_unions"),
+]
