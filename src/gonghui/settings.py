@@ -81,6 +81,10 @@ DEBUG = env_bool("GONGHUI_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = [h.strip() for h in (env("GONGHUI_ALLOWED_HOSTS") or "").split(",") if h.strip()]
 if not PRODUCTION:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]", "testserver"]
+elif not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "GONGHUI_ALLOWED_HOSTS (or GONGHUI_ALLOWED_HOSTS_FILE) must be set when GONGHUI_ENV=production"
+    )
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in (env("GONGHUI_CSRF_TRUSTED_ORIGINS") or "").split(",") if o.strip()
 ]
@@ -100,6 +104,7 @@ INSTALLED_APPS = [
     "gonghui.core",
     "gonghui.orgs",
     "gonghui.members",
+    "gonghui.staffauth",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +141,10 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------------
+if PRODUCTION and not env("DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL (or DATABASE_URL_FILE) must be set when GONGHUI_ENV=production"
+    )
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'gonghui.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -238,6 +247,8 @@ UNFOLD = {
     "SITE_HEADER": "工惠码",
     "SITE_SYMBOL": "badge",
     "SHOW_LANGUAGES": True,
+    "LOGIN": {"form": "gonghui.staffauth.forms.StaffLoginForm"},
+    "ACCOUNT": {"navigation": "gonghui.staffauth.views.account_links"},
 }
 
 LOGGING = {

@@ -4,6 +4,7 @@ from django.urls import include, path
 from .api import api
 
 urlpatterns = [
+    path("admin/", include("gonghui.staffauth.urls")),  # login, two-factor (before admin)
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("m/", include("gonghui.members.urls_h5")),

@@ -1,0 +1,1 @@
+"""Staff sign-in security: throttled admin login, optional TOTP second factor, resets in scope."""
