@@ -4,13 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=src/gonghui/static/vendor
-stamp="$dest/.stamp-$(sha256sum package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)"
+stamp="$dest/.stamp-$({ sha256sum package.json package-lock.json 2>/dev/null || true; } | sha256sum | cut -c1-16)"
 [ -f "$stamp" ] && exit 0
 if ! command -v npm >/dev/null; then
   echo "npm is needed to fetch the front-end libraries (apt-get install npm)" >&2
   exit 1
 fi
-if [ -f package-lock.json ]; then npm ci --silent --no-audit --no-fund; else npm install --silent --no-audit --no-fund; fi
+# package-lock.json is not committed: a stale local one (package.json changed) falls back to install
+if [ -f package-lock.json ] && npm ci --silent --no-audit --no-fund; then :; else npm install --silent --no-audit --no-fund; fi
 rm -rf "$dest"; mkdir -p "$dest"
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/"
+cp node_modules/qrcode-generator/dist/qrcode.js "$dest/"
+cp node_modules/jsbarcode/dist/barcodes/JsBarcode.code128.min.js "$dest/"
 touch "$stamp"
