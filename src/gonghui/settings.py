@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "gonghui.core",
     "gonghui.orgs",
     "gonghui.members",
+    "gonghui.funds",
     "gonghui.staffauth",
 ]
 

@@ -1,0 +1,1 @@
+"""The funds ledger: fund accounts, double-entry append-only transactions, budgets."""
