@@ -19,7 +19,7 @@ from unfold.admin import ModelAdmin
 
 from gonghui.core.audit import audit_record, client_ip
 
-from .scoping import can, scope
+from .scoping import can, is_unrestricted, scope
 
 
 def org_of(obj: Model, scope_field: str) -> Any:
@@ -43,24 +43,43 @@ class ScopedAdmin(ModelAdmin):
 
     # --- scope ---------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return scope(super().get_queryset(request), request.user, self.view_capability, self.scope_field)
+        return scope(
+            super().get_queryset(request), request.user, self.view_capability, self.scope_field
+        )
 
-    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
+    def _get_obj_does_not_exist_redirect(
+        self, request: HttpRequest, opts: Any, object_id: str
+    ) -> Any:
         raise Http404
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        # Out of scope (or absent) is 404 for everyone, before any permission check: a user
+        # whose roles lack the capability must not tell "exists elsewhere" from "absent" either.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
 
     def _in_scope(self, request: HttpRequest, capability: str | None, obj: Model | None) -> bool:
         if capability is None:
             return False
         if obj is None:
             return can(request.user, capability)
-        return can(request.user, capability, org_of(obj, self.scope_field))
+        org = org_of(obj, self.scope_field)
+        if org is None:  # an object tied to no org (e.g. a system audit entry): superusers only
+            return is_unrestricted(request.user)
+        return can(request.user, capability, org)
 
     # --- permissions from capabilities ----------------------------------------------------
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can(request.user, self.view_capability)
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._in_scope(request, self.view_capability, obj) or self.has_change_permission(request, obj)
+        return self._in_scope(request, self.view_capability, obj) or self.has_change_permission(
+            request, obj
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._in_scope(request, self.change_capability, obj)
