@@ -164,7 +164,7 @@ class PersonForm(H5Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("employment_type") == EmploymentType.GIG:
-            if not data.get("gig_trade"):
+            if not data.get("gig_trade") and "gig_trade" not in self.errors:
                 self.add_error(
                     "gig_trade",
                     forms.ValidationError(
