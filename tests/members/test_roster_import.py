@@ -274,7 +274,7 @@ def test_value_checks(world, tmp_path):
         ["丙", id_number_for(33), phone_for(33), "", "", "", future, ""],
         ["丁", id_number_for(34), phone_for(34), "", "", "", "not a date", ""],
         ["戊", id_number_for(35), phone_for(35), "", "", "", "", "maybe"],
-        ["己3", id_number_for(36), phone_for(36), "123", "", "", "", ""],
+        ["12345", id_number_for(36), phone_for(36), "123", "", "", "", ""],
         ["庚", id_number_for(37), "02088888888", "", "", "", "", ""],
     ]
     result = roster_import(job=new_job(world.union), path=write_xlsx(tmp_path / "v.xlsx", rows))
@@ -285,7 +285,7 @@ def test_value_checks(world, tmp_path):
     assert "The join date is in the future." in report[4][5]
     assert "The join date is not a date" in report[5][5]
     assert "一线职工 must be 是 or 否." in report[6][5]
-    assert "A name cannot contain digits." in report[7][5]
+    assert "A name must contain letters." in report[7][5]
     assert "is not a valid unified social credit code" in report[7][5]
     assert report[7][4] == "姓名、单位统一社会信用代码"
     assert "A mobile number is needed" in report[8][5]

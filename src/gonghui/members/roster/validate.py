@@ -176,8 +176,8 @@ def check_row(
         problems.append(("姓名", _("The name is missing.")))
     elif len(name) > NAME_MAX:
         problems.append(("姓名", _("The name is longer than %(n)s characters.") % {"n": NAME_MAX}))
-    elif any(c.isdigit() for c in name):
-        problems.append(("姓名", _("A name cannot contain digits.")))
+    elif not any(c.isalpha() for c in name):
+        problems.append(("姓名", _("A name must contain letters.")))
 
     raw_id = cells[ID_NUMBER]
     id_text = normalize_id_number(text(raw_id))
