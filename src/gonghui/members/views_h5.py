@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -35,7 +36,7 @@ from .forms_h5 import (
     UnionSearchForm,
 )
 from .models import EmploymentType, GigTrade, Member, OtpChallenge, ServiceEvent
-from .otp import otp_request, otp_verify
+from .otp import PHONE_LIMITS, otp_request, otp_verify
 from .selectors import enrolments_for_phone, enterprise_search, member_by_phone, union_search
 from .session import (
     current_member,
@@ -51,6 +52,8 @@ JOIN_DONE_KEY = "h5_join_done"
 # The ID number waits in the session between steps: encrypted, never in plain text.
 JOIN_ID_PURPOSE = "members.h5_join.id_number"
 HISTORY_PAGE_SIZE = 20
+# The send button counts down as long as the per-phone limit would refuse another code.
+RESEND_AFTER_SECONDS = min(limit.window for limit in PHONE_LIMITS if limit.count == 1)
 
 # Labels of the service kinds that apps write (``<app>.<what>``); unknown kinds show as written.
 SERVICE_KIND_LABELS: dict[str, Any] = {
@@ -116,7 +119,11 @@ def _send_code(request: HttpRequest, purpose: str) -> dict[str, Any]:
         otp_request(phone=phone, purpose=purpose, ip=_client_ip(request))
     except Refused as exc:
         return _refused_status(exc)
-    return {"sent_to": mask_phone(phone), "retry_after": 60}
+    return {
+        "sent_to": mask_phone(phone),
+        "retry_after": RESEND_AFTER_SECONDS,
+        "minutes": max(1, int(settings.GONGHUI_OTP_TTL_SECONDS) // 60),
+    }
 
 
 def _otp_fragment(request: HttpRequest, status: dict[str, Any]) -> HttpResponse:

@@ -56,5 +56,5 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSettle", function () { init(document); });
+  document.addEventListener("htmx:load", function () { init(document); });
 })();
