@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.funds",
     "gonghui.staffauth",
+    "gonghui.demo",  # top of the import direction: may import every app
 ]
 
 MIDDLEWARE = [

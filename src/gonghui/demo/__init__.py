@@ -1,0 +1,1 @@
+"""Demo data for a Yuhuan-like city federation (``gonghui demo``). Top of the import direction."""
