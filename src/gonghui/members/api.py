@@ -288,11 +288,6 @@ class RevealOut(Schema):
     value: str
 
 
-class PageQuery(Schema):
-    limit: int = Field(50, ge=1, le=100)
-    offset: int = Field(0, ge=0)
-
-
 def _auth(request: HttpRequest) -> Any:
     """What the operation's auth returned: the member or the staff user."""
     return getattr(request, "auth", None)
@@ -617,11 +612,12 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> Status[dict[st
 )
 def enrolment_list(
     request: HttpRequest,
-    page: Query[PageQuery],
+    limit: int = Query(50, ge=1, le=100),
+    offset: int = Query(0, ge=0),
     status: Literal["submitted", "approved", "rejected", "withdrawn"] | None = None,
 ) -> dict[str, Any]:
     qs = selectors.enrolment_queue(user=_auth(request), status=status)
-    items = list(qs[page.offset : page.offset + page.limit])
+    items = list(qs[offset : offset + limit])
     return {"count": qs.count(), "items": [_enrolment(e) for e in items]}
 
 
@@ -680,11 +676,12 @@ def enrolment_reject(request: HttpRequest, enrolment_id: int, payload: ReasonIn)
 )
 def transfer_list(
     request: HttpRequest,
-    page: Query[PageQuery],
+    limit: int = Query(50, ge=1, le=100),
+    offset: int = Query(0, ge=0),
     status: Literal["pending", "approved", "rejected"] | None = None,
 ) -> dict[str, Any]:
     qs = selectors.transfer_queue(user=_auth(request), status=status)
-    items = list(qs[page.offset : page.offset + page.limit])
+    items = list(qs[offset : offset + limit])
     return {"count": qs.count(), "items": [_transfer(t) for t in items]}
 
 
@@ -734,10 +731,13 @@ def transfer_reject(request: HttpRequest, transfer_id: int, payload: ReasonIn) -
     summary="Search members (staff, masked): name, member number, exact phone or ID number",
 )
 def member_list(
-    request: HttpRequest, page: Query[PageQuery], q: str = Query("", max_length=60)
+    request: HttpRequest,
+    q: str = Query("", max_length=60),
+    limit: int = Query(50, ge=1, le=100),
+    offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     qs = selectors.member_search(user=_auth(request), q=q)
-    items = list(qs[page.offset : page.offset + page.limit])
+    items = list(qs[offset : offset + limit])
     return {"count": qs.count(), "items": [_member(m) for m in items]}
 
 
