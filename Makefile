@@ -4,6 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := gonghui.settings
 
 .PHONY: run test lint format typecheck bench install messages assets clean-db
@@ -24,8 +25,8 @@ assets:
 
 run: install
 	$(BIN)/gonghui migrate -v0
-	$(BIN)/gonghui demo
-	$(BIN)/gonghui runserver 127.0.0.1:8000
+	$(BIN)/gonghui demo --base-url http://127.0.0.1:$(PORT)
+	$(BIN)/gonghui runserver 127.0.0.1:$(PORT)
 
 test: install
 	GONGHUI_TASKS_INLINE=true GONGHUI_SMS_BACKEND=gonghui.core.sms.MemorySmsBackend $(BIN)/pytest $(PYTEST_ARGS)
