@@ -38,11 +38,13 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 
 def _mount_routers() -> None:
+    from gonghui.codes.api import router as codes_router
     from gonghui.funds.api import router as funds_router
     from gonghui.members.api import router as members_router
 
     api.add_router("/members/", members_router)
     api.add_router("/funds/", funds_router)
+    api.add_router("/codes/", codes_router)
 
 
 _mount_routers()

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "gonghui.core",
     "gonghui.orgs",
     "gonghui.members",
+    "gonghui.codes",
     "gonghui.funds",
     "gonghui.staffauth",
     "gonghui.demo",  # top of the import direction: may import every app

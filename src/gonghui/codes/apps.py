@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CodesConfig(AppConfig):
+    name = "gonghui.codes"
+    label = "codes"
+    verbose_name = _("Benefit code")
+
+    def ready(self) -> None:
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        # Terminals: create, disable, rotate keys, print posters.
+        grant("codes.terminals", *admins)
+        # Credentials: see them (no seeds), revoke and unlock them (audited).
+        grant("codes.credentials", *admins, Role.AUDITOR)
+        grant("codes.revoke", *admins)
+        # Operate a terminal of one's org from a signed-in staff session (any role there).
+        grant("codes.scan", *Role.values)

@@ -1,0 +1,49 @@
+"""Reads of the code app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from gonghui.core.errors import NotFound
+from gonghui.members.models import Member
+from gonghui.orgs.scoping import scope
+
+from .models import Credential, ScanRecord, Terminal
+
+
+def credential_current(member: Member) -> Credential | None:
+    """The member's active credential, if any."""
+    return Credential.objects.filter(member=member, status=Credential.Status.ACTIVE).first()
+
+
+def credential_latest(member: Member) -> Credential | None:
+    """The member's newest credential, active or not."""
+    return Credential.objects.filter(member=member).order_by("-created_at").first()
+
+
+def terminal_by_key(key: str) -> Terminal | None:
+    """The terminal whose API key is ``key`` (looked up by its SHA-256), active or not."""
+    from .services import KEY_PREFIX, key_hash
+
+    if not key or not key.startswith(KEY_PREFIX) or len(key) > 100:
+        return None
+    return Terminal.objects.select_related("org").filter(key_hash=key_hash(key)).first()
+
+
+def terminals_for_staff(user: Any, capability: str = "codes.scan") -> QuerySet[Terminal]:
+    """Terminals that a staff user may operate (their orgs' subtrees)."""
+    return scope(Terminal.objects.select_related("org"), user, capability)
+
+
+def terminal_for_staff(user: Any, terminal_id: int, capability: str = "codes.scan") -> Terminal:
+    """A terminal in the user's scope, or NotFound (404) — out of scope and absent look alike."""
+    terminal = terminals_for_staff(user, capability).filter(pk=terminal_id).first()
+    if terminal is None:
+        raise NotFound(field="terminal_id")
+    return terminal
+
+
+def scans_recent(terminal: Terminal, *, limit: int = 50) -> QuerySet[ScanRecord]:
+    return ScanRecord.objects.filter(terminal=terminal).order_by("-created_at", "-id")[:limit]

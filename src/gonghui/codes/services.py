@@ -1,0 +1,758 @@
+"""Writes of the code app: credentials, verification, terminals, scans. See docs/code-protocol.md.
+
+Verification order (each step refuses with a reason code and a plain sentence):
+malformed → unknown → revoked → locked → expired → bad_signature → already_used.
+The MAC is checked before the high-water mark, so "already used" is only ever said of a code
+that was genuine; a wrong MAC counts towards the holder's lockout (kept in the database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gonghui.core import crypto, timeutil
+from gonghui.core.audit import audit_record
+from gonghui.core.errors import NotFound, Refused
+from gonghui.core.sms import sms_send
+from gonghui.members.models import Member
+from gonghui.members.pii import open_phone
+from gonghui.orgs.models import Org
+from gonghui.orgs.scoping import can
+
+from . import dispatch, protocol, ratelimit
+from .models import PURPOSE_SEED, Credential, ScanRecord, Terminal
+
+log = logging.getLogger("gonghui.codes")
+
+POSTER_SALT = "gonghui.codes.poster"
+KEY_PREFIX = "ght_"
+MAX_PAYLOAD_BYTES = 8 * 1024
+MAX_IDEMPOTENCY_KEY = 64
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def lock_threshold() -> int:
+    """Wrong codes (bad MAC) for one holder within the window that lock the credential."""
+    return _setting("GONGHUI_CODES_LOCK_THRESHOLD", 10)
+
+
+def fail_window() -> dt.timedelta:
+    """The window opens at a wrong code and lasts this long; a later wrong code opens a new one."""
+    return dt.timedelta(seconds=_setting("GONGHUI_CODES_FAIL_WINDOW_SECONDS", 24 * 3600))
+
+
+def lock_duration(nth: int) -> dt.timedelta:
+    """The ``nth`` lockout of a credential lasts 15 min × 2^(nth-1), at most 24 h."""
+    base = _setting("GONGHUI_CODES_LOCK_SECONDS", 15 * 60)
+    cap = _setting("GONGHUI_CODES_LOCK_MAX_SECONDS", 24 * 3600)
+    return dt.timedelta(seconds=min(base * 2 ** min(max(nth - 1, 0), 20), cap))
+
+
+# reason -> (HTTP status, plain sentence). Messages are lazy: translated when shown.
+REASONS: dict[str, tuple[int, Any]] = {
+    "malformed": (400, gettext_lazy("This is not a benefit code: a code has 20 digits.")),
+    "unknown": (400, gettext_lazy("This code is not known. Ask the member to refresh the code.")),
+    "revoked": (400, gettext_lazy("This code is no longer valid: it was replaced or revoked.")),
+    "member_inactive": (400, gettext_lazy("This member's membership is not active.")),
+    "locked": (
+        423,
+        gettext_lazy(
+            "This code is locked for a while after repeated wrong codes. Try again later."
+        ),
+    ),
+    "expired": (
+        400,
+        gettext_lazy(
+            "This code has expired. Ask the member to show a fresh code (and check the phone's clock)."
+        ),
+    ),
+    "bad_signature": (400, gettext_lazy("This code is not genuine (wrong signature).")),
+    "already_used": (
+        409,
+        gettext_lazy("This code has already been used. Ask the member to show a new code."),
+    ),
+}
+
+
+def code_refusal(reason: str, **data: Any) -> Refused:
+    status, message = REASONS[reason]
+    return Refused(code=reason, message=message, field="code", status=status, data=data or None)
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+
+def _new_credential_id() -> int:
+    span = protocol.CREDENTIAL_ID_MAX - protocol.CREDENTIAL_ID_MIN + 1
+    return protocol.CREDENTIAL_ID_MIN + secrets.randbelow(span)
+
+
+def seed_of(credential: Credential) -> bytes:
+    return bytes.fromhex(crypto.decrypt(credential.seed_cipher, purpose=PURPOSE_SEED))
+
+
+def credential_issue(
+    *, member: Member, device_label: str = "", now: dt.datetime | None = None
+) -> tuple[Credential, bytes]:
+    """Issue a credential for ``member`` on a new device; the previous one is revoked (rotated).
+
+    Returns the credential and its 32-byte seed. The seed is handed out only here, once; the
+    server keeps it encrypted (``core.crypto``, purpose ``codes.seed``)."""
+    now = now or timeutil.now()
+    if member.status != Member.Status.ACTIVE:
+        raise Refused(code="member_inactive", message=REASONS["member_inactive"][1], status=403)
+    seed = secrets.token_bytes(protocol.SEED_BYTES)
+    with transaction.atomic():
+        # One issuance at a time per member: lock the member row.
+        Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).first()
+        Credential.objects.filter(member=member, status=Credential.Status.ACTIVE).update(
+            status=Credential.Status.REVOKED,
+            revoked_reason=Credential.RevokeReason.ROTATED,
+            revoked_at=now,
+        )
+        cipher = crypto.encrypt(seed.hex(), purpose=PURPOSE_SEED)
+        for _attempt in range(8):
+            try:
+                with transaction.atomic():
+                    credential = Credential.objects.create(
+                        id=_new_credential_id(),
+                        member=member,
+                        seed_cipher=cipher,
+                        device_label=device_label[:120],
+                    )
+                break
+            except IntegrityError:  # the random id is taken: draw again
+                continue
+        else:  # pragma: no cover - 8 collisions in a space of 9e8
+            raise RuntimeError("could not draw a free credential id")
+    log.info("credential %s issued to member %s", credential.pk, member.pk)
+    return credential, seed
+
+
+def credential_revoke(
+    *, credential: Credential, actor: Any, ip: str | None = None, now: dt.datetime | None = None
+) -> Credential:
+    """Staff revoke a credential (lost phone, misuse). Audited."""
+    now = now or timeutil.now()
+    org = credential.member.org
+    if not can(actor, "codes.revoke", org):
+        raise NotFound()
+    with transaction.atomic():
+        changed = Credential.objects.filter(
+            pk=credential.pk, status=Credential.Status.ACTIVE
+        ).update(
+            status=Credential.Status.REVOKED,
+            revoked_reason=Credential.RevokeReason.STAFF,
+            revoked_at=now,
+            revoked_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        if changed:
+            audit_record(
+                actor=actor, action="codes.credential.revoke", obj=credential, org=org, ip=ip
+            )
+    credential.refresh_from_db()
+    return credential
+
+
+def credential_unlock(*, credential: Credential, actor: Any, ip: str | None = None) -> Credential:
+    """Staff lift a lockout early (the member proved who they are). Audited."""
+    org = credential.member.org
+    if not can(actor, "codes.revoke", org):
+        raise NotFound()
+    with transaction.atomic():
+        Credential.objects.filter(pk=credential.pk).update(
+            locked_until=None, fail_count=0, fail_window_start=None, lock_count=0
+        )
+        audit_record(actor=actor, action="codes.credential.unlock", obj=credential, org=org, ip=ip)
+    credential.refresh_from_db()
+    return credential
+
+
+def _failure_record(*, credential: Credential, terminal: Terminal | None, now: dt.datetime) -> None:
+    """Count a wrong code for the holder (inside the caller's transaction); lock and notify once
+    the threshold is reached within the window."""
+    window_start = now - fail_window()
+    in_window = Q(fail_window_start__isnull=False, fail_window_start__gte=window_start)
+    Credential.objects.filter(pk=credential.pk).update(
+        fail_count=Case(When(in_window, then=F("fail_count") + 1), default=Value(1)),
+        fail_window_start=Case(When(in_window, then=F("fail_window_start")), default=Value(now)),
+    )
+    # The UPDATE above holds the row lock until the transaction ends: this read is stable.
+    fresh = Credential.objects.values("fail_count", "locked_until", "lock_count").get(
+        pk=credential.pk
+    )
+    if fresh["fail_count"] < lock_threshold() or (
+        fresh["locked_until"] is not None and fresh["locked_until"] > now
+    ):
+        return
+    until = now + lock_duration(fresh["lock_count"] + 1)
+    Credential.objects.filter(pk=credential.pk).update(
+        locked_until=until, fail_count=0, fail_window_start=None, lock_count=F("lock_count") + 1
+    )
+    member = credential.member
+    audit_record(
+        actor=None,
+        action="codes.credential.lock",
+        obj=credential,
+        org=member.org,
+        data={"terminal": terminal.pk if terminal else None, "until": until.isoformat()},
+    )
+    transaction.on_commit(lambda: _notify_locked(member=member, until=until))
+
+
+def _notify_locked(*, member: Member, until: dt.datetime) -> None:
+    try:
+        phone = open_phone(member)
+    except crypto.DecryptionError:
+        log.error("cannot open the phone of member %s to send a lockout notice", member.pk)
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _(
+            "Your union benefit code has been locked until %(time)s after repeated wrong codes. "
+            "If this keeps happening, contact your union."
+        ) % {"time": timeutil.to_local(until).strftime("%H:%M")}
+    sms_send(phone=phone, message=message)
+
+
+@dataclass(frozen=True)
+class Checked:
+    credential: Credential
+    member: Member
+    step: int
+    seq: int
+
+
+def _decode(code: str) -> protocol.DecodedCode:
+    if not isinstance(code, str) or len(code) > 64:
+        raise code_refusal("malformed")
+    try:
+        return protocol.decode(code)
+    except protocol.MalformedCode:
+        raise code_refusal("malformed") from None
+
+
+def _check(
+    decoded: protocol.DecodedCode, *, terminal: Terminal | None, now: dt.datetime
+) -> Checked | Refused:
+    """Everything but the high-water mark. Runs inside a transaction; a wrong MAC is counted."""
+    credential = (
+        Credential.objects.select_related("member", "member__org")
+        .filter(pk=decoded.credential_id)
+        .first()
+    )
+    if credential is None:
+        return code_refusal("unknown")
+    if credential.status != Credential.Status.ACTIVE:
+        return code_refusal("revoked")
+    if credential.member.status != Member.Status.ACTIVE:
+        return code_refusal("member_inactive")
+    if credential.locked_until is not None and credential.locked_until > now:
+        return code_refusal("locked", locked_until=credential.locked_until.isoformat())
+    step = protocol.full_step(
+        step_low=decoded.step_low, server_step=protocol.time_step(now.timestamp())
+    )
+    if step is None:
+        return code_refusal("expired")
+    if not protocol.mac_valid(
+        seed=seed_of(credential),
+        credential_id=credential.pk,
+        step=step,
+        seq=decoded.seq,
+        mac=decoded.mac,
+    ):
+        _failure_record(credential=credential, terminal=terminal, now=now)
+        return code_refusal("bad_signature")
+    return Checked(credential=credential, member=credential.member, step=step, seq=decoded.seq)
+
+
+def _consume(checked: Checked, *, now: dt.datetime) -> Refused | None:
+    """Advance the high-water mark with one conditional UPDATE: exactly one caller wins."""
+    step, seq = checked.step, checked.seq
+    advanced = (
+        Credential.objects.filter(pk=checked.credential.pk, status=Credential.Status.ACTIVE)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .filter(Q(hw_step__lt=step) | Q(hw_step=step, hw_seq__lt=seq))
+        .update(hw_step=step, hw_seq=seq, use_count=F("use_count") + 1, last_used_at=now)
+    )
+    if advanced == 1:
+        return None
+    current = Credential.objects.get(pk=checked.credential.pk)
+    if current.status != Credential.Status.ACTIVE:
+        return code_refusal("revoked")
+    if current.locked_until is not None and current.locked_until > now:
+        return code_refusal("locked", locked_until=current.locked_until.isoformat())
+    return code_refusal("already_used")
+
+
+def code_verify(
+    *, code: str, terminal: Terminal | None, now: dt.datetime | None = None
+) -> tuple[Credential, Member]:
+    """Verify a code and use it up. Returns (credential, member) or raises ``Refused``.
+
+    Call it outside a transaction: a wrong code is counted towards the holder's lockout in the
+    function's own transaction, which must commit although the call refuses."""
+    now = now or timeutil.now()
+    decoded = _decode(code)
+    with transaction.atomic():
+        checked = _check(decoded, terminal=terminal, now=now)
+        if not isinstance(checked, Refused):
+            refusal = _consume(checked, now=now)
+            checked = refusal if refusal is not None else checked
+    if isinstance(checked, Refused):
+        raise checked
+    return checked.credential, checked.member
+
+
+# --- terminals ---------------------------------------------------------------------------------
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def terminal_key_new() -> tuple[str, str, str]:
+    """A fresh API key: (key, display prefix, SHA-256 hash). 256 random bits."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, key[: len(KEY_PREFIX) + 6], key_hash(key)
+
+
+def terminal_create(
+    *,
+    actor: Any,
+    org: Org,
+    kind: str,
+    name: str,
+    context_type: str,
+    context_id: str,
+    ip: str | None = None,
+) -> tuple[Terminal, str]:
+    """Create a terminal; returns it with its API key, which is shown once and never stored."""
+    if actor is not None and not can(actor, "codes.terminals", org):
+        raise NotFound()
+    if kind not in Terminal.Kind.values:
+        raise Refused(code="invalid", message=_("Unknown terminal kind."), field="kind")
+    if not name.strip():
+        raise Refused(code="required", message=_("A terminal needs a name."), field="name")
+    if not context_type or not context_id:
+        raise Refused(
+            code="required", message=_("A terminal belongs to one context."), field="context_type"
+        )
+    key, prefix, digest = terminal_key_new()
+    with transaction.atomic():
+        terminal = Terminal.objects.create(
+            org=org,
+            kind=kind,
+            name=name.strip()[:120],
+            context_type=context_type,
+            context_id=str(context_id),
+            key_prefix=prefix,
+            key_hash=digest,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        if actor is not None:
+            audit_record(
+                actor=actor,
+                action="codes.terminal.create",
+                obj=terminal,
+                org=org,
+                data={"kind": kind, "context": f"{context_type}:{context_id}"},
+                ip=ip,
+            )
+    return terminal, key
+
+
+def terminal_key_rotate(*, terminal: Terminal, actor: Any, ip: str | None = None) -> str:
+    """A new key for the terminal; the old one stops working at once. Audited."""
+    if not can(actor, "codes.terminals", terminal.org):
+        raise NotFound()
+    key, prefix, digest = terminal_key_new()
+    with transaction.atomic():
+        Terminal.objects.filter(pk=terminal.pk).update(key_prefix=prefix, key_hash=digest)
+        audit_record(
+            actor=actor, action="codes.terminal.rotate_key", obj=terminal, org=terminal.org, ip=ip
+        )
+    terminal.refresh_from_db()
+    return key
+
+
+def terminal_disable(
+    *,
+    terminal: Terminal,
+    actor: Any,
+    reason: str,
+    ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Terminal:
+    """Disable a terminal: its key and posters answer 403 with the reason. Audited."""
+    if not can(actor, "codes.terminals", terminal.org):
+        raise NotFound()
+    reason = (reason or "").strip()[:200] or _("Disabled by staff.")
+    with transaction.atomic():
+        Terminal.objects.filter(pk=terminal.pk).update(
+            is_active=False, disabled_reason=reason, disabled_at=now or timeutil.now()
+        )
+        audit_record(
+            actor=actor,
+            action="codes.terminal.disable",
+            obj=terminal,
+            org=terminal.org,
+            data={"reason": reason},
+            ip=ip,
+        )
+    terminal.refresh_from_db()
+    return terminal
+
+
+def terminal_enable(*, terminal: Terminal, actor: Any, ip: str | None = None) -> Terminal:
+    if not can(actor, "codes.terminals", terminal.org):
+        raise NotFound()
+    with transaction.atomic():
+        Terminal.objects.filter(pk=terminal.pk).update(
+            is_active=True, disabled_reason="", disabled_at=None
+        )
+        audit_record(
+            actor=actor, action="codes.terminal.enable", obj=terminal, org=terminal.org, ip=ip
+        )
+    terminal.refresh_from_db()
+    return terminal
+
+
+def terminal_poster_rotate(*, terminal: Terminal, actor: Any, ip: str | None = None) -> Terminal:
+    """Invalidate every printed poster of the terminal (a new poster must be printed). Audited."""
+    if not can(actor, "codes.terminals", terminal.org):
+        raise NotFound()
+    with transaction.atomic():
+        Terminal.objects.filter(pk=terminal.pk).update(poster_version=F("poster_version") + 1)
+        audit_record(
+            actor=actor,
+            action="codes.terminal.rotate_poster",
+            obj=terminal,
+            org=terminal.org,
+            ip=ip,
+        )
+    terminal.refresh_from_db()
+    return terminal
+
+
+def terminal_refusal(terminal: Terminal) -> Refused | None:
+    """403 with the reason for a disabled terminal (or one whose org is inactive)."""
+    if terminal.is_active and terminal.org.is_active:
+        return None
+    reason = terminal.disabled_reason or _("Disabled by staff.")
+    return Refused(
+        code="terminal_disabled",
+        message=_("This terminal is disabled: %(reason)s") % {"reason": reason},
+        status=403,
+    )
+
+
+def poster_token(terminal: Terminal) -> str:
+    """The signed token printed (as a URL in a QR code) on the terminal's poster."""
+    return signing.dumps({"t": terminal.pk, "v": terminal.poster_version}, salt=POSTER_SALT)
+
+
+def poster_terminal(token: str) -> Terminal:
+    """The terminal of a poster token, or Refused: forged, unknown, or from a replaced poster."""
+    bad = Refused(
+        code="poster_invalid",
+        message=_("This poster code is not valid."),
+        field="token",
+        status=400,
+    )
+    if not isinstance(token, str) or len(token) > 300:
+        raise bad
+    try:
+        data = signing.loads(token, salt=POSTER_SALT)
+    except signing.BadSignature:
+        raise bad from None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), int):
+        raise bad
+    terminal = Terminal.objects.select_related("org").filter(pk=data["t"]).first()
+    if terminal is None or terminal.poster_version != data.get("v"):
+        raise bad
+    return terminal
+
+
+# --- scans (dispatch with Idempotency-Key) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+    )
+
+
+def _check_key(idempotency_key: str | None) -> str:
+    key = (idempotency_key or "").strip()
+    if not key:
+        raise Refused(
+            code="idempotency_key_required",
+            message=_("Every terminal write needs an Idempotency-Key header."),
+            field="Idempotency-Key",
+        )
+    if len(key) > MAX_IDEMPOTENCY_KEY or not all(
+        c.isascii() and (c.isalnum() or c in "-_.:") for c in key
+    ):
+        raise Refused(
+            code="idempotency_key_invalid",
+            message=_("An Idempotency-Key is 1 to 64 letters, digits, '-', '_', '.' or ':'."),
+            field="Idempotency-Key",
+        )
+    return key
+
+
+def _check_payload(payload: Any) -> dict[str, Any]:
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        raise Refused(
+            code="invalid", message=_("The payload must be a JSON object."), field="payload"
+        )
+    try:
+        size = len(_canonical(payload).encode("utf-8"))
+    except (TypeError, ValueError):
+        raise Refused(
+            code="invalid", message=_("The payload must be a JSON object."), field="payload"
+        ) from None
+    if size > MAX_PAYLOAD_BYTES:
+        raise Refused(
+            code="payload_too_large",
+            message=_("The payload is too large (at most 8 KB)."),
+            field="payload",
+            status=413,
+        )
+    return payload
+
+
+def _handler(terminal: Terminal) -> Any:
+    handler = dispatch.handler_for(terminal.context_type)
+    if handler is None:
+        raise Refused(
+            code="no_handler",
+            message=_("This terminal's context (%(context)s) does not take codes.")
+            % {"context": terminal.context_type},
+            status=409,
+        )
+    return handler
+
+
+def _replay(*, terminal: Terminal, key: str, rhash: str) -> ScanResult | None:
+    record = ScanRecord.objects.filter(terminal=terminal, idempotency_key=key).first()
+    return _answer_of(record, rhash) if record is not None else None
+
+
+def _answer_of(record: ScanRecord, rhash: str) -> ScanResult:
+    if record.request_hash != rhash:
+        raise Refused(
+            code="idempotency_key_reused",
+            message=_("This Idempotency-Key was already used for a different request."),
+            field="Idempotency-Key",
+            status=409,
+        )
+    return ScanResult(status=record.status_code, body=record.response, replayed=True)
+
+
+def masked_name(name: str) -> str:
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def _run(
+    *,
+    terminal: Terminal,
+    key: str,
+    rhash: str,
+    via: str,
+    payload: dict[str, Any],
+    decoded: protocol.DecodedCode | None = None,
+    member: Member | None = None,
+    now: dt.datetime,
+) -> ScanResult:
+    """One transaction: claim the key, verify, call the handler, store the answer.
+
+    Claiming first serialises duplicates: a concurrent INSERT of the same (terminal, key) waits
+    for this transaction and then fails on the unique constraint, and reads the stored answer."""
+    handler = _handler(terminal)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = ScanRecord.objects.create(
+                    terminal=terminal,
+                    idempotency_key=key,
+                    request_hash=rhash,
+                    via=via,
+                    credential_id=decoded.credential_id if decoded else None,
+                    member=member,
+                )
+        except IntegrityError:
+            return _answer_of(ScanRecord.objects.get(terminal=terminal, idempotency_key=key), rhash)
+
+        checked: Checked | Refused | None = None
+        if decoded is not None:
+            checked = _check(decoded, terminal=terminal, now=now)
+            if isinstance(checked, Checked):
+                member = checked.member
+        try:
+            if isinstance(checked, Refused):
+                raise checked
+            assert member is not None
+            with transaction.atomic():  # a savepoint: a refusal undoes the use and the effects
+                if isinstance(checked, Checked):
+                    refusal = _consume(checked, now=now)
+                    if refusal is not None:
+                        raise refusal
+                result = handler(terminal=terminal, member=member, payload=payload)
+                body: dict[str, Any] = json.loads(
+                    _canonical(
+                        {
+                            "ok": True,
+                            "code": "ok",
+                            "via": via,
+                            "member": {"name": masked_name(member.name)},
+                            "result": result if result is not None else {},
+                        }
+                    )
+                )
+            status = 200
+        except Refused as exc:
+            status, body = (
+                exc.status,
+                {"ok": False, "via": via, **json.loads(_canonical(exc.as_dict()))},
+            )
+        record.status_code = status
+        record.outcome = str(body.get("code", ""))[:32]
+        record.response = body
+        record.member = member
+        record.save(update_fields=["status_code", "outcome", "response", "member"])
+    if body.get("code") in ("unknown", "bad_signature"):
+        ratelimit.hit("terminal_bad", terminal.pk)
+    Terminal.objects.filter(pk=terminal.pk).filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - dt.timedelta(minutes=1))
+    ).update(last_seen_at=now)
+    return ScanResult(status=status, body=body)
+
+
+def _rate_limited(what: str) -> Refused:
+    return Refused(
+        code="rate_limited",
+        message=_("Too many requests from this %(what)s. Wait a minute and try again.")
+        % {"what": what},
+        status=429,
+    )
+
+
+def scan_code(
+    *,
+    terminal: Terminal,
+    code: str,
+    payload: dict[str, Any] | None,
+    idempotency_key: str | None,
+    now: dt.datetime | None = None,
+) -> ScanResult:
+    """A terminal scanned (or a cashier typed) a member's code.
+
+    Returns the stored answer (200 with the handler's result, or a refusal's status and body);
+    raises ``Refused`` for what is refused before anything is stored: a malformed code, a missing
+    or reused Idempotency-Key, a disabled terminal, a context without handler, rate limits."""
+    now = now or timeutil.now()
+    key = _check_key(idempotency_key)
+    payload = _check_payload(payload)
+    refusal = terminal_refusal(terminal)
+    if refusal is not None:
+        raise refusal
+    rhash = hashlib.sha256(
+        _canonical({"via": "code", "code": code, "payload": payload}).encode()
+    ).hexdigest()
+    replay = _replay(terminal=terminal, key=key, rhash=rhash)
+    if replay is not None:
+        return replay
+    _handler(terminal)
+    try:
+        decoded = _decode(code)
+    except Refused:
+        ratelimit.hit("terminal_bad", terminal.pk)
+        raise
+    if ratelimit.exceeded("terminal_bad", terminal.pk) or not ratelimit.hit(
+        "terminal", terminal.pk
+    ):
+        raise _rate_limited(_("terminal"))
+    if not ratelimit.hit("holder", decoded.credential_id):
+        raise _rate_limited(_("member's code"))
+    return _run(
+        terminal=terminal,
+        key=key,
+        rhash=rhash,
+        via=ScanRecord.Via.CODE,
+        payload=payload,
+        decoded=decoded,
+        now=now,
+    )
+
+
+def scan_poster(
+    *,
+    member: Member,
+    token: str,
+    payload: dict[str, Any] | None,
+    idempotency_key: str | None,
+    now: dt.datetime | None = None,
+) -> ScanResult:
+    """Reverse scan: a signed-in member's phone submits a terminal's poster token.
+
+    The member comes from the session; the rest is the same dispatch as ``scan_code``."""
+    now = now or timeutil.now()
+    key = _check_key(idempotency_key)
+    payload = _check_payload(payload)
+    terminal = poster_terminal(token)
+    refusal = terminal_refusal(terminal)
+    if refusal is not None:
+        raise refusal
+    if member.status != Member.Status.ACTIVE:
+        raise Refused(code="member_inactive", message=REASONS["member_inactive"][1], status=403)
+    scoped_key = f"m{member.pk}:{key}"  # members' keys never collide with each other's
+    rhash = hashlib.sha256(
+        _canonical({"via": "poster", "member": member.pk, "payload": payload}).encode()
+    ).hexdigest()
+    replay = _replay(terminal=terminal, key=scoped_key, rhash=rhash)
+    if replay is not None:
+        return replay
+    _handler(terminal)
+    if not ratelimit.hit("member_poster", member.pk):
+        raise _rate_limited(_("phone"))
+    return _run(
+        terminal=terminal,
+        key=scoped_key,
+        rhash=rhash,
+        via=ScanRecord.Via.POSTER,
+        payload=payload,
+        member=member,
+        now=now,
+    )
