@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP) messages assets
 
 messages: $(STAMP)
-	cd src/gonghui && ../../$(BIN)/gonghui compilemessages -v0
+	# compilemessages refuses to run where no locale folder exists (a fresh clone before any catalog)
+	if [ -d src/gonghui/locale ]; then cd src/gonghui && ../../$(BIN)/gonghui compilemessages -v0; fi
 
 assets:
 	bash scripts/build-assets.sh
