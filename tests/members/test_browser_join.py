@@ -67,6 +67,7 @@ def test_join_on_h5_approve_in_console_then_sign_in(live_server, browser, page, 
     main_width = page.evaluate("document.querySelector('#main').getBoundingClientRect().width")
     assert main_width <= 390
     assert page.evaluate("typeof window.htmx") == "object"
+    page.evaluate("window.h5NoReload = true")  # gone if a step reloads the whole page
     code = send_code(page, sms_outbox)
     page.screenshot(path=str(RESULTS / "h5-join-step1.png"), full_page=True)
     page.fill("#id_code", code)
@@ -95,6 +96,8 @@ def test_join_on_h5_approve_in_console_then_sign_in(live_server, browser, page, 
     page.wait_for_selector('#join-step[data-step="4"]')
     assert tree.union.name in page.inner_text("[data-testid=review-union]")
     page.screenshot(path=str(RESULTS / "h5-join-step4.png"), full_page=True)
+    # steps 1 to 4 were swapped in by htmx, without reloading the page
+    assert page.evaluate("window.h5NoReload") is True
     page.click("[data-testid=join-submit]")
     page.wait_for_selector("[data-testid=join-submitted]")
     page.screenshot(path=str(RESULTS / "h5-join-submitted.png"), full_page=True)

@@ -141,7 +141,10 @@ def test_join_pages_by_htmx_swap_the_step(tree, client):
         {"action": "verify", "phone": PHONE, "code": last_code(PHONE)},
         headers={"hx-request": "true"},
     )
-    assert r.status_code == 204 and r["HX-Redirect"] == "/m/join"
+    # a step change is a plain redirect: htmx follows it and swaps only #join-step
+    assert r.status_code == 302 and r["Location"] == "/m/join"
+    r = client.get("/m/join", headers={"hx-request": "true"})
+    assert 'id="join-step" class="join" data-step="2"' in text(r)
     r = client.get("/m/join/unions", {"q": "东港"}, headers={"hx-request": "true"})
     body = text(r)
     assert body.lstrip().startswith('<div id="union-results"')

@@ -261,3 +261,12 @@ def test_pages_have_no_inline_script_or_style_and_send_a_csp(signed_in):
         assert re.search(r'src="/static/vendor/htmx\.min\.js"', body), path
         assert re.search(r'src="/static/members/h5\.js"', body), path
         assert 'name="viewport"' in body, path
+
+
+def test_transfer_search_leaves_out_the_members_own_union(signed_in, tree):
+    body = text(signed_in.get("/m/transfer", {"q": "工会"}))
+    assert f'name="org" value="{tree.other_union.pk}"' in body
+    assert f'name="org" value="{tree.union.pk}"' not in body
+    assert f'name="enterprise" value="{tree.enterprise.pk}"' not in text(
+        signed_in.get("/m/transfer/unions", {"q": "海鲸"})
+    )

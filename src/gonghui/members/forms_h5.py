@@ -201,6 +201,7 @@ class ChooseUnionForm(forms.Form):
         label=_("Employer (if not listed)"),
         max_length=120,
         required=False,
+        help_text=_("Fill in first, then tap your union below."),
         widget=forms.TextInput(attrs={"class": "h5-input"}),
     )
 

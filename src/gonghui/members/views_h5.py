@@ -174,6 +174,14 @@ def _search_context(request: HttpRequest, *, gig_trade: str = "") -> dict[str, A
     }
 
 
+def _transfer_search_context(request: HttpRequest, member: Member) -> dict[str, Any]:
+    """The search of the transfer page: the member's own union is no destination."""
+    ctx = _search_context(request)
+    ctx["unions"] = [o for o in ctx["unions"] if o.pk != member.org_id]
+    ctx["enterprises"] = [e for e in ctx["enterprises"] if e.union_id != member.org_id]
+    return ctx
+
+
 # --- home ------------------------------------------------------------------------------------
 
 
@@ -252,6 +260,11 @@ def logout(request: HttpRequest) -> HttpResponse:
 # --- joining ---------------------------------------------------------------------------------
 
 
+def _next_step() -> HttpResponse:
+    """After a step: back to /m/join. htmx follows the redirect itself and swaps #join-step."""
+    return HttpResponseRedirect(reverse("h5:join"))
+
+
 def _join_state(request: HttpRequest) -> dict[str, Any]:
     state = dict(request.session.get(JOIN_KEY) or {})
     state.setdefault("step", 1)
@@ -324,17 +337,17 @@ def join(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     if action == "restart":
         request.session.pop(JOIN_KEY, None)
-        return _redirect(request, reverse("h5:join"))
+        return _next_step()
     if action == "back" and state["step"] > 2:
         state["step"] -= 1
         _join_save(request, state)
-        return _redirect(request, reverse("h5:join"))
+        return _next_step()
     if action == "edit" and state["step"] == 4:
         target = request.POST.get("to_step", "")
         if target in ("2", "3"):
             state["step"] = int(target)
             _join_save(request, state)
-        return _redirect(request, reverse("h5:join"))
+        return _next_step()
 
     step = state["step"]
     if step == 1:
@@ -366,7 +379,7 @@ def _join_step_phone(request: HttpRequest, state: dict[str, Any], action: str) -
     set_verified_phone(request, phone, OtpChallenge.Purpose.ENROL)
     state["step"] = 2
     _join_save(request, state)
-    return _redirect(request, reverse("h5:join"))
+    return _next_step()
 
 
 def _join_step_person(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
@@ -383,7 +396,7 @@ def _join_step_person(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
         gig_trade=data["gig_trade"],
     )
     _join_save(request, state)
-    return _redirect(request, reverse("h5:join"))
+    return _next_step()
 
 
 def _join_step_union(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
@@ -403,7 +416,7 @@ def _join_step_union(request: HttpRequest, state: dict[str, Any]) -> HttpRespons
         employer_name="" if enterprise else form.cleaned_data.get("employer_name", "").strip(),
     )
     _join_save(request, state)
-    return _redirect(request, reverse("h5:join"))
+    return _next_step()
 
 
 def _join_step_submit(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
@@ -411,7 +424,7 @@ def _join_step_submit(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
     org = Org.objects.filter(pk=state.get("org_id") or 0).first()
     if phone is None or org is None:  # pragma: no cover - _join_state guards the phone
         request.session.pop(JOIN_KEY, None)
-        return _redirect(request, reverse("h5:join"))
+        return _next_step()
     enterprise = _enterprise_of(state)
     try:
         enrolment = enrolment_submit(
@@ -521,7 +534,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     member = current_member(request)
     assert member is not None
     ctx: dict[str, Any] = {"member": member, "target": "transfer"}
-    ctx.update(_search_context(request))
+    ctx.update(_transfer_search_context(request, member))
     preselected = None
     to = request.GET.get("to", "")
     if to.isdigit():
@@ -561,6 +574,8 @@ def transfer(request: HttpRequest) -> HttpResponse:
 @member_required
 def transfer_union_search(request: HttpRequest) -> HttpResponse:
     """htmx: the union search results of the transfer page."""
-    ctx = _search_context(request)
+    member = current_member(request)
+    assert member is not None
+    ctx = _transfer_search_context(request, member)
     ctx["target"] = "transfer"
     return render(request, "members/h5/_union_results.html", ctx)
