@@ -23,7 +23,9 @@ class Books:
 
     def fund(self, amount_fen: int) -> None:
         """Top up the welfare fund from the bank (both balances rise)."""
-        fund_allocate(org=self.fed, from_account=self.bank, to_account=self.welfare, amount_fen=amount_fen)
+        fund_allocate(
+            org=self.fed, from_account=self.bank, to_account=self.welfare, amount_fen=amount_fen
+        )
         for a in (self.bank, self.welfare, self.payable):
             a.refresh_from_db()
 
@@ -36,7 +38,9 @@ def make_books() -> Books:
         union=union,
         bank=account_open(org=fed, kind=AccountKind.BANK),
         welfare=account_open(org=fed, kind=AccountKind.WELFARE),
-        payable=account_open(org=fed, kind=AccountKind.MERCHANT_PAYABLE, party=("benefits.merchant", "1")),
+        payable=account_open(
+            org=fed, kind=AccountKind.MERCHANT_PAYABLE, party=("benefits.merchant", "1")
+        ),
     )
 
 

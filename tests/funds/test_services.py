@@ -73,7 +73,9 @@ def test_account_open_is_get_or_create_with_normal_side(books):
     assert again.pk == books.welfare.pk
     assert books.welfare.normal_side == NormalSide.CREDIT and books.welfare.side_sign == -1
     assert books.bank.normal_side == NormalSide.DEBIT and books.bank.side_sign == 1
-    other = account_open(org=books.fed, kind=AccountKind.MERCHANT_PAYABLE, party=("benefits.merchant", "2"))
+    other = account_open(
+        org=books.fed, kind=AccountKind.MERCHANT_PAYABLE, party=("benefits.merchant", "2")
+    )
     assert other.pk != books.payable.pk and other.party == ("benefits.merchant", "2")
     clearing = account_open(org=books.fed, kind=AccountKind.CLEARING)
     assert clearing.allow_negative is True
@@ -82,7 +84,9 @@ def test_account_open_is_get_or_create_with_normal_side(books):
 
 def test_account_open_refuses_unknown_kind_and_bad_party(books):
     _refused("invalid_kind", account_open, org=books.fed, kind="gold")
-    _refused("invalid_reference", account_open, org=books.fed, kind=AccountKind.CASH, party=("x", ""))
+    _refused(
+        "invalid_reference", account_open, org=books.fed, kind=AccountKind.CASH, party=("x", "")
+    )
 
 
 def test_account_open_by_staff_is_audited(books):
@@ -105,14 +109,26 @@ def test_allocation_raises_both_bank_and_welfare(books):
 def test_allocation_between_two_funds_moves_money(books):
     books.fund(50_000)
     union_funds = account_open(org=books.fed, kind=AccountKind.UNION_FUNDS)
-    fund_allocate(org=books.fed, from_account=books.welfare, to_account=union_funds, amount_fen=20_000)
+    fund_allocate(
+        org=books.fed, from_account=books.welfare, to_account=union_funds, amount_fen=20_000
+    )
     assert account_balance(account=books.welfare) == 30_000
     assert account_balance(account=union_funds) == 20_000
     _refused(
-        "same_account", fund_allocate, org=books.fed, from_account=books.bank, to_account=books.bank, amount_fen=1
+        "same_account",
+        fund_allocate,
+        org=books.fed,
+        from_account=books.bank,
+        to_account=books.bank,
+        amount_fen=1,
     )
     _refused(
-        "invalid_amount", fund_allocate, org=books.fed, from_account=books.bank, to_account=books.welfare, amount_fen=0
+        "invalid_amount",
+        fund_allocate,
+        org=books.fed,
+        from_account=books.bank,
+        to_account=books.welfare,
+        amount_fen=0,
     )
 
 
@@ -136,7 +152,10 @@ def test_subsidy_moves_welfare_to_payable(books):
         (lambda b: [(b.welfare, 1.5), (b.payable, -1.5)], "invalid_amount"),
         (lambda b: [(b.welfare, True), (b.payable, -1)], "invalid_amount"),
         (lambda b: [(b.welfare, "100"), (b.payable, -100)], "invalid_amount"),
-        (lambda b: [(b.welfare, MAX_AMOUNT_FEN + 1), (b.payable, -MAX_AMOUNT_FEN - 1)], "amount_too_large"),
+        (
+            lambda b: [(b.welfare, MAX_AMOUNT_FEN + 1), (b.payable, -MAX_AMOUNT_FEN - 1)],
+            "amount_too_large",
+        ),
         (lambda b: [(FundAccount(pk=None), 1), (b.payable, -1)], "invalid_account"),
         (lambda b: [("welfare", 1), (b.payable, -1)], "invalid_account"),
         (lambda b: [(b.welfare,), (b.payable, -1)], "invalid_entries"),
@@ -157,24 +176,44 @@ def test_insufficient_funds_refused_and_nothing_written(books):
 
 def test_negative_allowed_only_where_flagged(books):
     clearing = account_open(org=books.fed, kind=AccountKind.CLEARING)
-    transaction_post(org=books.fed, kind="test.clearing", entries=[(clearing, -500), (books.bank, 500)])
+    transaction_post(
+        org=books.fed, kind="test.clearing", entries=[(clearing, -500), (books.bank, 500)]
+    )
     assert account_balance(account=clearing) == -500
     assert account_balance(account=books.bank) == 500
 
 
 def test_other_refusals(books):
     books.fund(1_000)
-    _refused("invalid_kind", transaction_post, org=books.fed, kind="Bad Kind", entries=[(books.welfare, 1), (books.payable, -1)])
     _refused(
-        "invalid_memo", transaction_post, org=books.fed, kind="a.b", memo="x" * 201,
+        "invalid_kind",
+        transaction_post,
+        org=books.fed,
+        kind="Bad Kind",
         entries=[(books.welfare, 1), (books.payable, -1)],
     )
     _refused(
-        "naive_time", transaction_post, org=books.fed, kind="a.b", occurred_at=dt.datetime(2024, 1, 1),  # noqa: DTZ001
+        "invalid_memo",
+        transaction_post,
+        org=books.fed,
+        kind="a.b",
+        memo="x" * 201,
         entries=[(books.welfare, 1), (books.payable, -1)],
     )
     _refused(
-        "invalid_reference", transaction_post, org=books.fed, kind="a.b", source=("x",),
+        "naive_time",
+        transaction_post,
+        org=books.fed,
+        kind="a.b",
+        occurred_at=dt.datetime(2024, 1, 1),  # noqa: DTZ001
+        entries=[(books.welfare, 1), (books.payable, -1)],
+    )
+    _refused(
+        "invalid_reference",
+        transaction_post,
+        org=books.fed,
+        kind="a.b",
+        source=("x",),
         entries=[(books.welfare, 1), (books.payable, -1)],
     )
 
@@ -190,11 +229,17 @@ def test_accounts_of_another_federation_refused(books):
     foreign = account_open(org=other_fed, kind=AccountKind.MERCHANT_PAYABLE)
     books.fund(1_000)
     _refused(
-        "cross_deployment", transaction_post, org=books.fed, kind="a.b",
+        "cross_deployment",
+        transaction_post,
+        org=books.fed,
+        kind="a.b",
         entries=[(books.welfare, 10), (foreign, -10)],
     )
     _refused(
-        "cross_deployment", transaction_post, org=other_fed, kind="a.b",
+        "cross_deployment",
+        transaction_post,
+        org=other_fed,
+        kind="a.b",
         entries=[(books.welfare, 10), (books.payable, -10)],
     )
 
@@ -204,7 +249,12 @@ def test_several_entries_on_one_account_net_out(books):
     transaction_post(
         org=books.fed,
         kind="test.split",
-        entries=[(books.welfare, 700), (books.welfare, 300), (books.payable, -400), (books.payable, -600)],
+        entries=[
+            (books.welfare, 700),
+            (books.welfare, 300),
+            (books.payable, -400),
+            (books.payable, -600),
+        ],
     )
     assert account_balance(account=books.welfare) == 0
     assert account_balance(account=books.payable) == 1_000
@@ -231,7 +281,9 @@ def test_same_source_books_once(books):
     assert account_balance(account=books.welfare) == 900
     # the same source under another kind is another posting
     transaction_post(
-        org=books.union, kind="benefits.fee", entries=[(books.welfare, 5), (books.payable, -5)],
+        org=books.union,
+        kind="benefits.fee",
+        entries=[(books.welfare, 5), (books.payable, -5)],
         source=("benefits.redemption", 42),
     )
     assert LedgerTransaction.objects.count() == 3
@@ -240,7 +292,9 @@ def test_same_source_books_once(books):
 def test_same_source_with_other_entries_is_a_conflict(books):
     books.fund(1_000)
     _subsidy(books, 100, source=("benefits.redemption", 7))
-    err = _refused("source_reused", _subsidy, books=books, amount=101, source=("benefits.redemption", 7))
+    err = _refused(
+        "source_reused", _subsidy, books=books, amount=101, source=("benefits.redemption", 7)
+    )
     assert err.status == 409
 
 
@@ -265,7 +319,9 @@ def test_reversal_mirrors_and_restores(books):
     assert account_balance(account=books.welfare) == 1_000
     assert account_balance(account=books.payable) == 0
     assert txn.reversed_by == rev
-    assert AuditEntry.objects.filter(action="funds.transaction.post", data__reverses=txn.pk).exists()
+    assert AuditEntry.objects.filter(
+        action="funds.transaction.post", data__reverses=txn.pk
+    ).exists()
     assert ledger_verify().ok
 
 
@@ -296,8 +352,12 @@ def test_reversal_reaches_a_closed_account(books):
 def test_reversal_with_its_own_kind_and_source_is_idempotent(books):
     books.fund(1_000)
     txn = _subsidy(books, 300, source=("benefits.redemption", 9))
-    r1 = transaction_reverse(txn=txn, actor=None, kind="benefits.refund", source=("benefits.refund", 9))
-    r2 = transaction_reverse(txn=txn, actor=None, kind="benefits.refund", source=("benefits.refund", 9))
+    r1 = transaction_reverse(
+        txn=txn, actor=None, kind="benefits.refund", source=("benefits.refund", 9)
+    )
+    r2 = transaction_reverse(
+        txn=txn, actor=None, kind="benefits.refund", source=("benefits.refund", 9)
+    )
     assert r1.pk == r2.pk and r1.kind == "benefits.refund"
     assert account_balance(account=books.welfare) == 1_000
 
@@ -321,7 +381,9 @@ def test_ledger_rows_cannot_be_changed_through_the_orm(books):
 
 # --- budgets -------------------------------------------------------------------------------
 def _budget(books, cap, **kw):
-    return budget_create(org=books.union, name="Coffee offer", account=books.welfare, cap_fen=cap, **kw)
+    return budget_create(
+        org=books.union, name="Coffee offer", account=books.welfare, cap_fen=cap, **kw
+    )
 
 
 def test_budget_take_up_to_cap_then_exhausted(books):
@@ -348,8 +410,14 @@ def test_budget_window_and_state(books):
     budget_update(budget=b, actor=None, is_active=False)
     _refused("budget_closed", budget_take, budget=b, amount_fen=1, at=now + dt.timedelta(days=2))
     _refused(
-        "invalid_window", budget_create, org=books.union, name="x", account=books.welfare, cap_fen=1,
-        valid_from=now, valid_until=now,
+        "invalid_window",
+        budget_create,
+        org=books.union,
+        name="x",
+        account=books.welfare,
+        cap_fen=1,
+        valid_from=now,
+        valid_until=now,
     )
 
 
@@ -367,10 +435,29 @@ def test_budget_update_never_below_spent_and_never_writes_spent(books):
 
 def test_budget_create_refusals(books):
     foreign = account_open(org=org_root(), kind=AccountKind.WELFARE)
-    _refused("cross_deployment", budget_create, org=books.union, name="x", account=foreign, cap_fen=1)
-    _refused("invalid_amount", budget_create, org=books.union, name="x", account=books.welfare, cap_fen=-1)
-    _refused("invalid_name", budget_create, org=books.union, name=" ", account=books.welfare, cap_fen=1)
-    _refused("invalid_scope", budget_create, org=books.union, name="x", account=books.welfare, cap_fen=1, scope_kind="moon")
+    _refused(
+        "cross_deployment", budget_create, org=books.union, name="x", account=foreign, cap_fen=1
+    )
+    _refused(
+        "invalid_amount",
+        budget_create,
+        org=books.union,
+        name="x",
+        account=books.welfare,
+        cap_fen=-1,
+    )
+    _refused(
+        "invalid_name", budget_create, org=books.union, name=" ", account=books.welfare, cap_fen=1
+    )
+    _refused(
+        "invalid_scope",
+        budget_create,
+        org=books.union,
+        name="x",
+        account=books.welfare,
+        cap_fen=1,
+        scope_kind="moon",
+    )
 
 
 def test_budget_and_posting_together_roll_back_together(books):
