@@ -430,3 +430,29 @@ def test_account_menu_links(rf, tree):
     ]
     request.user = tree["union_admin"]
     assert [link["link"] for link in account_links(request)] == ["/admin/security/totp/"]
+
+
+# --- key rotation ---------------------------------------------------------------------------
+def test_rotate_totp_key_reencrypts_under_the_new_key(staff, settings):
+    import base64
+    import io
+    import os
+
+    from django.core.management import call_command
+
+    secret = activate_totp(staff)
+    old_spec = settings.GONGHUI_PII_KEYS
+    old_kid = crypto.active_key_id()
+    new_key = base64.b64encode(os.urandom(32)).decode()
+    settings.GONGHUI_PII_KEYS = f"k9:{new_key},{old_spec}"
+    out = io.StringIO()
+    call_command("rotate_totp_key", stdout=out)
+    assert "'k9': 1" in out.getvalue()
+    record = StaffTotp.objects.get(user=staff)
+    assert record.secret_cipher.startswith("v1.k9.") and old_kid != "k9"
+    settings.GONGHUI_PII_KEYS = f"k9:{new_key}"  # the old key is gone: the factor still works
+    assert services.totp_secret(record) == secret
+    assert services.totp_verify(user=staff, code=pyotp.TOTP(secret).now())
+    call_command("rotate_totp_key", stdout=(again := io.StringIO()))
+    assert "'k9': 0" in again.getvalue()
+    assert AuditEntry.objects.filter(action="staffauth.totp.rotate_key").count() == 2

@@ -189,3 +189,24 @@ def totp_reset(*, actor: Any, target_id: int, ip: str | None = None) -> Any:
         ip=ip,
     )
     return target
+
+
+def totp_secrets_reencrypt() -> int:
+    """Re-encrypt every staff TOTP secret that is not under the active PII key (after a key
+    rotation, before the old key is dropped). Returns how many rows changed; audited once."""
+    prefix = f"{crypto.VERSION}.{crypto.active_key_id()}."
+    changed = 0
+    with transaction.atomic():
+        for record in StaffTotp.objects.select_for_update().exclude(
+            secret_cipher__startswith=prefix
+        ):
+            secret = crypto.decrypt(record.secret_cipher, purpose=PURPOSE_STAFF_TOTP)
+            record.secret_cipher = crypto.encrypt(secret, purpose=PURPOSE_STAFF_TOTP)
+            record.save(update_fields=["secret_cipher"])
+            changed += 1
+        audit_record(
+            actor="gonghui rotate-totp-key",
+            action="staffauth.totp.rotate_key",
+            data={"key_id": crypto.active_key_id(), "rows": changed},
+        )
+    return changed
