@@ -337,3 +337,17 @@ def test_console_budget_create_and_change(client, world):
         client.get(reverse("admin:funds_budget_change", args=[world["far_budget"].pk])).status_code
         == 404
     )
+
+
+def test_api_absurd_inputs_get_a_clear_4xx(client, world):
+    client.force_login(make_staff(world["city"], Role.FEDERATION_ADMIN))
+    r = client.get(f"{API}/accounts/{2**70}/statement")
+    assert r.status_code in (404, 422)
+    assert client.get(f"{API}/accounts/-1/statement").status_code == 404
+    assert client.get(f"{API}/accounts", {"limit": "100000"}).status_code == 422
+    assert client.get(f"{API}/accounts", {"offset": "-1"}).status_code == 422
+    assert client.get(f"{API}/accounts", {"kind": "gold"}).status_code == 422
+    r = client.get(f"{API}/accounts/{world['welfare'].pk}/statement", {"offset": str(10**12)})
+    assert r.status_code == 422
+    page = client.get(f"{API}/accounts", {"limit": "2", "offset": "1"}).json()
+    assert page["count"] == 4 and len(page["items"]) == 2

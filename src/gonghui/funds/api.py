@@ -4,8 +4,6 @@ Staff use their Django session. Every read is scoped with ``funds.view``: an acc
 outside the user's subtree answers 404 exactly like an absent one. Amounts are integer fen;
 statement periods are local (Asia/Shanghai) calendar days, ``end`` included."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 
@@ -23,6 +21,7 @@ from .models import AccountKind, FundAccount
 
 MAX_STATEMENT_DAYS = 366
 MAX_STATEMENT_LINES = 1000
+MAX_OFFSET = 10_000_000
 
 
 class StaffSessionAuth(SessionAuth):
@@ -36,6 +35,14 @@ class StaffSessionAuth(SessionAuth):
 
 
 router = Router(tags=["funds"], auth=StaffSessionAuth())
+
+
+class Pages(LimitOffsetPagination):
+    """limit/offset pages with bounds (a list never answers more than 500 rows at once)."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ErrorOut(Schema):
@@ -76,7 +83,7 @@ class StatementQuery(Schema):
         None, description="First local day (default: first of this month)"
     )
     end: dt.date | None = Field(None, description="Last local day, included (default: today)")
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     limit: int = Field(200, ge=1, le=MAX_STATEMENT_LINES)
 
 
@@ -127,7 +134,7 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 @router.get("/accounts", response=list[AccountOut], summary="Fund accounts in my scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def account_list(request: HttpRequest, filters: Query[AccountFilter]) -> list[AccountOut]:
     qs = selectors.accounts_visible(user=request.user).order_by("org__path", "kind", "name", "pk")
     if filters.kind:
@@ -183,6 +190,6 @@ def account_statement(
 
 
 @router.get("/budgets", response=list[BudgetOut], summary="Budgets in my scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def budget_list(request: HttpRequest) -> list[BudgetOut]:
     return selectors.budgets_visible(user=request.user).order_by("org__path", "name", "pk")  # type: ignore[return-value]
