@@ -85,6 +85,8 @@ elif not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "GONGHUI_ALLOWED_HOSTS (or GONGHUI_ALLOWED_HOSTS_FILE) must be set when GONGHUI_ENV=production"
     )
+# Reverse proxies in front of the app that append to X-Forwarded-For (core.middleware).
+GONGHUI_TRUSTED_PROXIES = int(env("GONGHUI_TRUSTED_PROXIES", "0") or 0)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in (env("GONGHUI_CSRF_TRUSTED_ORIGINS") or "").split(",") if o.strip()
 ]
@@ -111,6 +113,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gonghui.core.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gonghui.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

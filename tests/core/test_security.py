@@ -229,3 +229,39 @@ def test_embedded_default_needs_no_variable(tmp_path):
     stored = tmp_path / "embedded" / "secrets.json"
     assert stored.exists() and oct(stored.stat().st_mode & 0o777) == "0o600"
     assert _settings_probe(env) == first  # generated once, then reused
+
+
+# --- client address behind reverse proxies --------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("trusted", "header", "seen"),
+    [
+        (0, "203.0.113.9", "10.0.0.2"),  # no proxy configured: the header is ignored
+        (1, "203.0.113.9", "203.0.113.9"),  # one nginx appended the client
+        (1, "1.2.3.4, 203.0.113.9", "203.0.113.9"),  # the client's own claim is not trusted
+        (2, "1.2.3.4, 203.0.113.9, 10.0.0.7", "203.0.113.9"),  # CDN + nginx
+        (2, "203.0.113.9", "10.0.0.2"),  # fewer hops than proxies: keep the peer
+        (1, "not-an-ip", "10.0.0.2"),
+    ],
+)
+def test_forwarded_for_sets_the_client_address(client, settings, trusted, header, seen):
+    settings.GONGHUI_TRUSTED_PROXIES = trusted
+    post = {"username": "mallory", "password": "x-Wrong-password-1"}
+    client.post("/admin/login/", post, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=header)
+    from gonghui.core.models import AuditEntry
+
+    assert AuditEntry.objects.get(action="staffauth.login.failure").ip == seen
+
+
+def test_trusted_proxies_from_the_environment(tmp_path):
+    env = production_env(tmp_path, GONGHUI_TRUSTED_PROXIES="1")
+    code = "from gonghui import settings as s; print(s.GONGHUI_TRUSTED_PROXIES, s.MIDDLEWARE[0])"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.split() == ["1", "gonghui.core.middleware.ForwardedForMiddleware"]
