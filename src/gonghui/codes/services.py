@@ -186,23 +186,30 @@ def credential_unlock(*, credential: Credential, actor: Any, ip: str | None = No
     return credential
 
 
-def _failure_record(*, credential: Credential, terminal: Terminal | None, now: dt.datetime) -> None:
+def _failure_record(*, credential: Credential, terminal: Terminal | None, now: dt.datetime) -> bool:
     """Count a wrong code for the holder (inside the caller's transaction); lock and notify once
-    the threshold is reached within the window."""
+    the threshold is reached within the window.
+
+    Returns False when the credential turned out to be locked meanwhile (a concurrent request
+    locked it after this one read it): then nothing is counted and the caller says "locked"."""
     window_start = now - fail_window()
     in_window = Q(fail_window_start__isnull=False, fail_window_start__gte=window_start)
-    Credential.objects.filter(pk=credential.pk).update(
-        fail_count=Case(When(in_window, then=F("fail_count") + 1), default=Value(1)),
-        fail_window_start=Case(When(in_window, then=F("fail_window_start")), default=Value(now)),
+    counted = (
+        Credential.objects.filter(pk=credential.pk)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(
+            fail_count=Case(When(in_window, then=F("fail_count") + 1), default=Value(1)),
+            fail_window_start=Case(
+                When(in_window, then=F("fail_window_start")), default=Value(now)
+            ),
+        )
     )
+    if not counted:
+        return False
     # The UPDATE above holds the row lock until the transaction ends: this read is stable.
-    fresh = Credential.objects.values("fail_count", "locked_until", "lock_count").get(
-        pk=credential.pk
-    )
-    if fresh["fail_count"] < lock_threshold() or (
-        fresh["locked_until"] is not None and fresh["locked_until"] > now
-    ):
-        return
+    fresh = Credential.objects.values("fail_count", "lock_count").get(pk=credential.pk)
+    if fresh["fail_count"] < lock_threshold():
+        return True
     until = now + lock_duration(fresh["lock_count"] + 1)
     Credential.objects.filter(pk=credential.pk).update(
         locked_until=until, fail_count=0, fail_window_start=None, lock_count=F("lock_count") + 1
@@ -216,6 +223,7 @@ def _failure_record(*, credential: Credential, terminal: Terminal | None, now: d
         data={"terminal": terminal.pk if terminal else None, "until": until.isoformat()},
     )
     transaction.on_commit(lambda: _notify_locked(member=member, until=until))
+    return True
 
 
 def _notify_locked(*, member: Member, until: dt.datetime) -> None:
@@ -278,7 +286,8 @@ def _check(
         seq=decoded.seq,
         mac=decoded.mac,
     ):
-        _failure_record(credential=credential, terminal=terminal, now=now)
+        if not _failure_record(credential=credential, terminal=terminal, now=now):
+            return code_refusal("locked")
         return code_refusal("bad_signature")
     return Checked(credential=credential, member=credential.member, step=step, seq=decoded.seq)
 
@@ -695,15 +704,15 @@ def scan_code(
     if replay is not None:
         return replay
     _handler(terminal)
+    if ratelimit.exceeded("terminal_bad", terminal.pk) or not ratelimit.hit(
+        "terminal", terminal.pk
+    ):
+        raise _rate_limited(_("terminal"))
     try:
         decoded = _decode(code)
     except Refused:
         ratelimit.hit("terminal_bad", terminal.pk)
         raise
-    if ratelimit.exceeded("terminal_bad", terminal.pk) or not ratelimit.hit(
-        "terminal", terminal.pk
-    ):
-        raise _rate_limited(_("terminal"))
     if not ratelimit.hit("holder", decoded.credential_id):
         raise _rate_limited(_("member's code"))
     return _run(
