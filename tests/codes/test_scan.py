@@ -44,7 +44,7 @@ def events(member) -> int:
 
 
 def test_scan_ok_then_retry_replays(client, terminal_and_key, issued):
-    terminal, key = terminal_and_key
+    _terminal, key = terminal_and_key
     credential, seed = issued
     code = code_at(credential, seed, now_utc())
     r = post(client, SCAN, {"code": code, "payload": {"n": 7}}, key=key)
@@ -72,8 +72,8 @@ def test_scan_ok_then_retry_replays(client, terminal_and_key, issued):
 
 
 def test_refusal_is_the_stored_answer(client, terminal_and_key, issued):
-    terminal, key = terminal_and_key
-    credential, seed = issued
+    _terminal, key = terminal_and_key
+    credential, _seed = issued
     forged = code_at(credential, bytes(32), now_utc())
     r = post(client, SCAN, {"code": forged}, key=key)
     assert r.status_code == 400 and r.json()["code"] == "bad_signature"
@@ -84,7 +84,7 @@ def test_refusal_is_the_stored_answer(client, terminal_and_key, issued):
 
 
 def test_handler_refusal_does_not_use_the_code(client, terminal_and_key, issued):
-    terminal, key = terminal_and_key
+    _terminal, key = terminal_and_key
     credential, seed = issued
     code = code_at(credential, seed, now_utc())
     r = post(client, SCAN, {"code": code, "payload": {"refuse": True}}, key=key)
@@ -119,7 +119,7 @@ def test_handler_refusal_does_not_use_the_code(client, terminal_and_key, issued)
 def test_malformed_requests_change_nothing(
     client, terminal_and_key, issued, body, idem, status, reason
 ):
-    terminal, key = terminal_and_key
+    _terminal, key = terminal_and_key
     r = post(client, SCAN, body, key=key, idem=idem)
     assert r.status_code == status, r.content
     assert r.json()["code"] == reason
@@ -129,7 +129,7 @@ def test_malformed_requests_change_nothing(
 
 
 def test_not_json_and_huge_bodies(client, terminal_and_key):
-    terminal, key = terminal_and_key
+    _terminal, key = terminal_and_key
     r = post(client, SCAN, None, key=key, raw="{not json")
     assert 400 <= r.status_code < 500
     r = post(
@@ -195,7 +195,7 @@ def test_staff_session_needs_csrf(terminal_and_key, issued, union):
 
 
 def test_context_without_handler_is_refused(client, union, issued):
-    terminal, key = services.terminal_create(
+    _terminal, key = services.terminal_create(
         actor=None, org=union, kind="gate", name="Gate", context_type="nobody.here", context_id="9"
     )
     credential, seed = issued
@@ -207,7 +207,7 @@ def test_context_without_handler_is_refused(client, union, issued):
 
 def test_rate_limit_per_holder(client, terminal_and_key, issued, settings):
     settings.GONGHUI_CODES_RATE_LIMITS = {"holder": (3, 60)}
-    terminal, key = terminal_and_key
+    _terminal, key = terminal_and_key
     credential, seed = issued
     now = now_utc()
     statuses = [
@@ -221,7 +221,7 @@ def test_rate_limit_per_holder(client, terminal_and_key, issued, settings):
 
 def test_rate_limit_on_bad_codes_per_terminal(client, terminal_and_key, settings):
     settings.GONGHUI_CODES_RATE_LIMITS = {"terminal_bad": (3, 600)}
-    terminal, key = terminal_and_key
+    _terminal, key = terminal_and_key
     statuses = [
         post(client, SCAN, {"code": "123"}, key=key, idem=f"k{i}").status_code for i in range(5)
     ]

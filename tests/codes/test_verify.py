@@ -213,7 +213,7 @@ def test_lockout_after_repeated_bad_codes_and_sms(
 
 
 def test_second_lockout_lasts_longer(issued, terminal):
-    credential, seed = issued
+    credential, _seed = issued
     now = now_utc()
     forged = code_at(credential, bytes(32), now)
     for _ in range(services.lock_threshold()):
