@@ -357,3 +357,17 @@ def test_two_reviewers_approving_at_once_make_one_member():
     assert set(results) - {"ok"} == {"enrolment_not_pending"}
     assert Member.objects.count() == 1
     assert AuditEntry.objects.filter(action="members.enrolment.approve").count() == 1
+
+
+def test_approve_refuses_when_the_person_became_a_member_meanwhile(world, sms_outbox):
+    enrolment = submit(org=world.union_a, n=60)
+    make_member(world.union_c, n=61, id_number=id_number_for(60))  # e.g. imported from a roster
+    reviewer = make_staff(world.union_a, Role.REVIEWER)
+    exc = refused(enrolment_approve, enrolment=enrolment, actor=reviewer)
+    assert (exc.code, exc.status, exc.field) == ("id_number_taken", 409, "id_number")
+    assert exc.data["holder_org"] == world.union_c.name
+    enrolment.refresh_from_db()
+    assert enrolment.status == "submitted" and Member.objects.count() == 1
+    assert not AuditEntry.objects.filter(action="members.enrolment.approve").exists()
+    # The reviewer can still reject it with a reason.
+    enrolment_reject(enrolment=enrolment, actor=reviewer, reason="已是丙公司工会会员")

@@ -190,30 +190,7 @@ def enrolment_submit(
         )
 
     sealed = pii.seal(id_number=parsed.number, phone=phone)
-    holder = (
-        Member.objects.filter(id_number_index=sealed.id_number_index).select_related("org").first()
-    )
-    if holder is not None:
-        active = holder.status == Member.Status.ACTIVE
-        raise Refused(
-            code="id_number_taken",
-            message=(
-                _("This ID number already belongs to a member of %(org)s. You can ask to transfer.")
-                if active
-                else _("This ID number was registered with %(org)s. Please contact that union.")
-            )
-            % {"org": holder.org.name},
-            field="id_number",
-            status=409,
-            data={"holder_org": holder.org.name, "transfer_possible": active},
-        )
-    if Member.objects.filter(phone_index=sealed.phone_index).exists():
-        raise Refused(
-            code="phone_taken",
-            message=_("This mobile number is already used by another member."),
-            field="phone",
-            status=409,
-        )
+    _refuse_if_member(id_index=sealed.id_number_index, phone_index=sealed.phone_index)
     pending = _pending_refusal(sealed.id_number_index)
     if pending is not None:
         raise pending
@@ -241,6 +218,32 @@ def enrolment_submit(
         % {"sender": _sender(), "org": org.name},
     )
     return enrolment
+
+
+def _refuse_if_member(*, id_index: str, phone_index: str) -> None:
+    """Refuse when a member already holds this ID number (naming the union) or this phone."""
+    holder = Member.objects.filter(id_number_index=id_index).select_related("org").first()
+    if holder is not None:
+        active = holder.status == Member.Status.ACTIVE
+        raise Refused(
+            code="id_number_taken",
+            message=(
+                _("This ID number already belongs to a member of %(org)s. You can ask to transfer.")
+                if active
+                else _("This ID number was registered with %(org)s. Please contact that union.")
+            )
+            % {"org": holder.org.name},
+            field="id_number",
+            status=409,
+            data={"holder_org": holder.org.name, "transfer_possible": active},
+        )
+    if Member.objects.filter(phone_index=phone_index).exists():
+        raise Refused(
+            code="phone_taken",
+            message=_("This mobile number is already used by another member."),
+            field="phone",
+            status=409,
+        )
 
 
 def _pending_refusal(id_index: str) -> Refused | None:
@@ -284,6 +287,7 @@ def enrolment_approve(*, enrolment: Enrolment, actor: Any, ip: str | None = None
     with transaction.atomic():
         locked = _locked_enrolment(enrolment)
         _check_reviewer(actor, locked.org)
+        _refuse_if_member(id_index=locked.id_number_index, phone_index=locked.phone_index)
         id_number = pii.open_id_number(locked)
         parsed = parse_id_number(id_number, today=local_today())
         member = member_create(
