@@ -310,6 +310,7 @@
       }
     }
     await render(false);
+    if (!navigator.onLine) { setStatus(msg("offline")); }
     tick();
     setInterval(tick, 1000);
     poll();
