@@ -19,7 +19,12 @@ from gonghui.funds.models import (
     LedgerTransaction,
     NormalSide,
 )
-from gonghui.funds.selectors import account_balance, account_balance_computed, ledger_verify
+from gonghui.funds.selectors import (
+    account_balance,
+    account_balance_computed,
+    ledger_verify,
+    transaction_for_source,
+)
 from gonghui.funds.services import (
     MAX_AMOUNT_FEN,
     account_open,
@@ -277,6 +282,13 @@ def test_same_source_books_once(books):
     first = _subsidy(books, 100, source=("benefits.redemption", 42))
     again = _subsidy(books, 100, source=("benefits.redemption", "42"))
     assert again.pk == first.pk
+    assert first.replayed is False and again.replayed is True
+    assert (
+        transaction_for_source(kind="benefits.subsidy", source=("benefits.redemption", 42)) == first
+    )
+    assert (
+        transaction_for_source(kind="benefits.subsidy", source=("benefits.redemption", 43)) is None
+    )
     assert LedgerTransaction.objects.filter(kind="benefits.subsidy").count() == 1
     assert account_balance(account=books.welfare) == 900
     # the same source under another kind is another posting
@@ -359,6 +371,7 @@ def test_reversal_with_its_own_kind_and_source_is_idempotent(books):
         txn=txn, actor=None, kind="benefits.refund", source=("benefits.refund", 9)
     )
     assert r1.pk == r2.pk and r1.kind == "benefits.refund"
+    assert r1.replayed is False and r2.replayed is True
     assert account_balance(account=books.welfare) == 1_000
 
 

@@ -34,7 +34,6 @@ from gonghui.orgs.scoping import can, scope, visible_orgs
 
 from . import selectors
 from .models import (
-    NEGATIVE_ALLOWED_KINDS,
     Budget,
     FundAccount,
     LedgerEntry,
@@ -145,13 +144,12 @@ class FundAccountAdmin(ScopedAdmin):
             return
         if not can(request.user, MANAGE, obj.org):
             raise PermissionError("org outside the user's scope")  # the form's choices prevent it
-        allow_negative = obj.allow_negative or obj.kind in NEGATIVE_ALLOWED_KINDS
         created = account_open(
             org=obj.org,
             kind=obj.kind,
             party=(obj.party_type, obj.party_id) if obj.party_type else None,
             name=obj.name,
-            allow_negative=allow_negative,
+            allow_negative=obj.allow_negative,
         )
         obj.pk = created.pk
         obj.normal_side = normal_side_of(obj.kind)

@@ -131,6 +131,10 @@ class LedgerTransaction(AppendOnlyModel):
     )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
+    #: Not stored: True on the instance that ``transaction_post`` returns when the source had
+    #: already been booked (a retry), so that a caller can undo its own side effects.
+    replayed: bool = False
+
     class Meta:
         verbose_name = _("Ledger transaction")
         verbose_name_plural = _("Ledger transactions")

@@ -50,6 +50,13 @@ def account_get_visible(*, user: Any, account_id: int) -> FundAccount:
     return account
 
 
+def transaction_for_source(*, kind: str, source: tuple[str, Any]) -> LedgerTransaction | None:
+    """The transaction booked for (kind, source), if any (for callers that check before acting)."""
+    return LedgerTransaction.objects.filter(
+        kind=kind, source_type=str(source[0]), source_id=str(source[1])
+    ).first()
+
+
 # --- balances --------------------------------------------------------------------------------
 def account_balance(*, account: FundAccount) -> int:
     """The account's balance on its normal side, as committed now (fen)."""

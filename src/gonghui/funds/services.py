@@ -250,7 +250,10 @@ def _existing_for_source(
     existing = LedgerTransaction.objects.filter(
         kind=kind, source_type=source_type, source_id=source_id
     ).first()
-    if existing is not None and not _same_postings(existing, org, entries):
+    if existing is None:
+        return None
+    existing.replayed = True
+    if not _same_postings(existing, org, entries):
         raise Refused(
             code="source_reused",
             message=_("This source has already been booked with different entries."),
@@ -454,6 +457,7 @@ def transaction_reverse(
             kind=kind, source_type=source_type, source_id=source_id, reverses=original
         ).first()
         if again is not None:
+            again.replayed = True
             return again
     if LedgerTransaction.objects.filter(reverses=original).exists():
         raise Refused(
