@@ -12,8 +12,10 @@ from gonghui.core.errors import Refused
 from gonghui.core.models import AuditEntry
 from gonghui.members import pii
 from gonghui.members.models import EmploymentType, GigTrade, ImportJob, Member, MemberHistory
+from gonghui.members.roster import importer
 from gonghui.members.roster.importer import roster_import
-from tests.factories import id_number_for, phone_for, uscc_for
+from gonghui.members.roster.validate import DbCheck
+from tests.factories import id_number_for, make_member, phone_for, uscc_for
 from tests.members.test_roster_support import (  # noqa: F401  (private_root is a fixture)
     HEADER,
     World,
@@ -107,6 +109,16 @@ def test_good_rows_imported_bad_rows_reported(world, tmp_path):
     assert (zhang.employment_type, zhang.gig_trade) == (EmploymentType.GIG, GigTrade.RIDER)
     assert zhang.joined_on == dt.date(2023, 5, 1) and zhang.is_frontline
     assert len(zhang.member_no) == 11
+    assert (
+        zhang.skills == [] and zhang.status == Member.Status.ACTIVE and zhang.created_at is not None
+    )
+    joined = zhang.history.get()
+    assert (joined.kind, joined.to_org, joined.to_status) == (
+        MemberHistory.Kind.JOINED,
+        world.union,
+        "active",
+    )
+    assert joined.reason == f"roster import #{job.pk}" and joined.at is not None
     feng = members.get(name="冯十二")
     assert feng.employment_type == EmploymentType.FLEXIBLE and not feng.is_frontline
     assert (
@@ -180,17 +192,16 @@ def test_same_id_in_this_union_with_another_phone_is_an_error(world, tmp_path):
 def test_crash_mid_way_leaves_whole_batches_and_a_rerun_completes(world, tmp_path, monkeypatch):
     rows = [[f"会员{chr(0x4E00 + n)}", id_number_for(n), phone_for(n)] for n in range(20, 26)]
     path = write_xlsx(tmp_path / "six.xlsx", rows, header=HEADER[:3])
-    manager = MemberHistory.objects
-    original = manager.bulk_create
+    original = importer._insert_history
     calls = {"n": 0}
 
-    def failing_bulk_create(objs, *args, **kwargs):
+    def failing_insert_history(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")
-        return original(objs, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(manager, "bulk_create", failing_bulk_create)
+    monkeypatch.setattr(importer, "_insert_history", failing_insert_history)
     job = new_job(world.union)
     with pytest.raises(RuntimeError):
         roster_import(job=job, path=path, batch_size=2)
@@ -202,7 +213,7 @@ def test_crash_mid_way_leaves_whole_batches_and_a_rerun_completes(world, tmp_pat
     assert MemberHistory.objects.filter(member__org=world.union).count() == 2
     assert (job.processed_rows, job.imported_rows) == (2, 2)
 
-    monkeypatch.setattr(manager, "bulk_create", original)
+    monkeypatch.setattr(importer, "_insert_history", original)
     result = roster_import(job=new_job(world.union), path=path, batch_size=2)
     assert (result.imported, result.present, result.errors) == (4, 2, 0)
     assert Member.objects.filter(org=world.union).count() == 6
@@ -325,3 +336,60 @@ def test_not_a_roster_is_refused(world, tmp_path):
     with pytest.raises(Refused) as exc:
         roster_import(job=new_job(world.union, "r.txt"), path=txt)
     assert exc.value.code == "roster_bad_type"
+
+
+def test_a_batch_that_collides_with_a_concurrent_write_is_checked_again(
+    world, tmp_path, monkeypatch
+):
+    """Between the check and the insert someone else enrols the same person: the unique
+    blind index refuses the batch, the batch is checked again and the rest goes in."""
+    rows = [[f"会员{chr(0x4E00 + n)}", id_number_for(n), phone_for(n)] for n in range(40, 44)]
+    path = write_xlsx(tmp_path / "four.xlsx", rows, header=HEADER[:3])
+    make_member(world.union, n=41, name=rows[1][0])  # already there, unseen by the first check
+    original = importer.check_against_db
+    calls = {"n": 0}
+
+    def blind_first_check(good, *, org):
+        calls["n"] += 1
+        if calls["n"] == 1:  # pretend that none of them is there yet
+            new = [(r, pii.id_number_index(r.id_number), pii.phone_index(r.phone)) for r in good]
+            return DbCheck(new=new, present=0, bad=[])
+        return original(good, org=org)
+
+    monkeypatch.setattr(importer, "check_against_db", blind_first_check)
+    result = roster_import(job=new_job(world.union), path=path)
+    assert calls["n"] == 2
+    assert (result.imported, result.present, result.errors) == (3, 1, 0)
+    assert Member.objects.filter(org=world.union).count() == 4
+    assert MemberHistory.objects.filter(member__org=world.union).count() == 4
+
+
+def test_fast_phone_path_agrees_with_normalize_phone():
+    import random
+
+    from gonghui.core.identifiers import InvalidIdentifier, normalize_phone
+    from gonghui.members.roster.validate import roster_phone
+
+    rng = random.Random(7)
+    samples = [f"1{rng.randrange(10**10):010d}" for _ in range(3000)]
+    samples += [f"1{p}{rng.randrange(10**9):09d}" for p in range(10) for _ in range(30)]
+    samples += [
+        "13912345678",
+        "10000000000",
+        "19999999999",
+        "02088888888",
+        "+8613912345678",
+        "139 1234 5678",
+    ]
+    agree = 0
+    for s in samples:
+        try:
+            expected = normalize_phone(s)
+        except InvalidIdentifier as exc:
+            with pytest.raises(InvalidIdentifier) as got:
+                roster_phone(s)
+            assert got.value.code == exc.code, s
+        else:
+            assert roster_phone(s) == expected, s
+            agree += 1
+    assert agree > 1000  # most random 1xxxxxxxxxx numbers are valid mobiles; both paths were taken

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from gonghui.core.audit import audit_record
@@ -79,34 +80,124 @@ def _actor_user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _build_members(new: list[tuple[GoodRow, str, str]], *, org: Org) -> list[Member]:
+# The member columns that differ from row to row, in the order of the tuples built below. Every
+# other column gets the value Django would insert for a new member (its default, auto_now…).
+MEMBER_VARYING = (
+    "member_no",
+    "name",
+    "gender",
+    "birth_date",
+    "enterprise_id",
+    "employment_type",
+    "gig_trade",
+    "is_frontline",
+    "joined_on",
+    "id_number_cipher",
+    "id_number_index",
+    "id_number_masked",
+    "phone_cipher",
+    "phone_index",
+    "phone_masked",
+)
+
+
+def _member_rows(new: list[tuple[GoodRow, str, str]]) -> list[tuple[Any, ...]]:
+    """One tuple per new member (``MEMBER_VARYING`` order): member number and sealed PII."""
     numbers = member_numbers(len(new))
-    members = []
+    rows = []
     for (row, _id_idx, _phone_idx), member_no in zip(new, numbers, strict=True):
         sealed = pii.seal(id_number=row.id_number, phone=row.phone)
-        members.append(
-            Member(
-                member_no=member_no,
-                name=row.name,
-                gender=row.gender,
-                birth_date=row.birth_date,
-                org=org,
-                enterprise_id=row.enterprise_id,
-                employment_type=row.employment_type,
-                gig_trade=row.gig_trade,
-                is_frontline=row.is_frontline,
-                joined_on=row.joined_on,
-                status=Member.Status.ACTIVE,
-                skills=[],
-                id_number_cipher=sealed.id_number_cipher,
-                id_number_index=sealed.id_number_index,
-                id_number_masked=sealed.id_number_masked,
-                phone_cipher=sealed.phone_cipher,
-                phone_index=sealed.phone_index,
-                phone_masked=sealed.phone_masked,
+        rows.append(
+            (
+                member_no,
+                row.name,
+                row.gender,
+                row.birth_date,
+                row.enterprise_id,
+                row.employment_type,
+                row.gig_trade,
+                row.is_frontline,
+                row.joined_on,
+                sealed.id_number_cipher,
+                sealed.id_number_index,
+                sealed.id_number_masked,
+                sealed.phone_cipher,
+                sealed.phone_index,
+                sealed.phone_masked,
             )
         )
-    return members
+    return rows
+
+
+class CopyWriter:
+    """Insert rows of ``model`` with PostgreSQL's COPY.
+
+    ``varying`` names the columns (attnames) given per row, already in database form (text,
+    numbers, dates, booleans, NULL); every other column is computed once, exactly as Django
+    prepares it for an INSERT of ``model(**constants)`` (``pre_save(add=True)`` then
+    ``get_db_prep_save``: defaults, ``auto_now(_add)``, JSON). So a column added to the model
+    later with a default needs no change here. Errors come out as Django's (``IntegrityError``)."""
+
+    def __init__(self, model: type[Model], varying: Sequence[str], **constants: Any) -> None:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        attnames = [f.attname for f in fields]
+        unknown = set(varying) - set(attnames)
+        if unknown:
+            raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
+        template = model(**constants)
+        self.base = [
+            None
+            if f.attname in varying
+            else f.get_db_prep_save(f.pre_save(template, True), connection)
+            for f in fields
+        ]
+        self.slots = [attnames.index(a) for a in varying]
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(str(f.column)) for f in fields)
+        self.sql = f"COPY {qn(model._meta.db_table)} ({columns}) FROM STDIN"
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        base, slots = self.base, self.slots
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(self.sql) as copy,
+        ):
+            for values in rows:
+                row = base.copy()
+                for slot, value in zip(slots, values, strict=True):
+                    row[slot] = value
+                copy.write_row(row)
+
+
+def _insert_batch(rows: list[tuple[Any, ...]], *, org: Org, user: Any, job: ImportJob) -> None:
+    """Members and their JOINED history rows (inside the caller's transaction)."""
+    member_constants = {"org_id": org.pk, "status": Member.Status.ACTIVE, "skills": []}
+    history_constants = {
+        "kind": MemberHistory.Kind.JOINED,
+        "to_status": Member.Status.ACTIVE,
+        "to_org_id": org.pk,
+        "actor_id": user.pk if user is not None else None,
+        "reason": f"roster import #{job.pk}",
+    }
+    if connection.vendor == "postgresql":
+        CopyWriter(Member, MEMBER_VARYING, **member_constants).write(rows)
+        ids = Member.objects.filter(member_no__in=[r[0] for r in rows]).values_list("pk", flat=True)
+        _insert_history(CopyWriter(MemberHistory, ("member_id",), **history_constants), ids)
+    else:
+        created = Member.objects.bulk_create(
+            [Member(**member_constants, **dict(zip(MEMBER_VARYING, r, strict=True))) for r in rows]
+        )
+        _insert_history(None, [m.pk for m in created], **history_constants)
+
+
+def _insert_history(writer: CopyWriter | None, member_ids: Iterable[int], **constants: Any) -> None:
+    if writer is not None:
+        writer.write((member_id,) for member_id in member_ids)
+    else:
+        MemberHistory.objects.bulk_create(
+            [MemberHistory(member_id=member_id, **constants) for member_id in member_ids]
+        )
 
 
 def _import_batch(
@@ -137,27 +228,15 @@ def _import_batch(
                 error_rows=counters["errors"],
             )
             return db.bad
-        members = _build_members(db.new, org=org) if db.new else []
+        rows = _member_rows(db.new) if db.new else []
         try:
             with transaction.atomic():
-                created = Member.objects.bulk_create(members)
-                MemberHistory.objects.bulk_create(
-                    [
-                        MemberHistory(
-                            member=m,
-                            kind=MemberHistory.Kind.JOINED,
-                            to_status=m.status,
-                            to_org=org,
-                            actor=user,
-                            reason=f"roster import #{job.pk}",
-                        )
-                        for m in created
-                    ]
-                )
+                if rows:
+                    _insert_batch(rows, org=org, user=user, job=job)
                 _job_update(
                     job,
                     processed_rows=processed,
-                    imported_rows=counters["imported"] + len(created),
+                    imported_rows=counters["imported"] + len(rows),
                     skipped_rows=counters["present"] + db.present,
                     error_rows=counters["errors"] + len(db.bad),
                 )
@@ -168,7 +247,7 @@ def _import_batch(
                 "roster import %s: batch collided with a concurrent write; re-checking", job.pk
             )
             continue
-        counters["imported"] += len(created)
+        counters["imported"] += len(rows)
         counters["present"] += db.present
         counters["errors"] += len(db.bad)
         return db.bad

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
+from phonenumbers import PhoneNumber, PhoneNumberType, number_type
 
 from gonghui.core.identifiers import (
     InvalidIdentifier,
@@ -133,6 +134,24 @@ def _phone_reason(exc: InvalidIdentifier) -> str:
     return reasons.get(exc.code, exc.reason)
 
 
+_MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def roster_phone(value: str) -> str:
+    """``normalize_phone(value)``, with a fast path for the common form of a roster cell.
+
+    For 11 ASCII digits starting with 1, ``phonenumbers.parse(value, "CN")`` yields country code
+    86 and this national number, and a number of a mobile type is a valid one, so one
+    ``number_type`` call decides (about three times faster than parse + validate + type).
+    Anything else, and any number that fails, goes through ``normalize_phone`` itself, which
+    also gives the reason."""
+    if len(value) == 11 and value.isascii() and value.isdigit() and value[0] == "1":
+        number = PhoneNumber(country_code=86, national_number=int(value))
+        if number_type(number) in _MOBILE_TYPES:
+            return value
+    return normalize_phone(value)
+
+
 def parse_date(value: Any) -> dt.date | None:
     """A date cell, or text as YYYY-MM-DD (also / . or no separator); None when not a date."""
     if isinstance(value, dt.datetime):
@@ -210,7 +229,7 @@ def check_row(
         problems.append(("手机号", _("The phone number is missing.")))
     else:
         try:
-            phone = normalize_phone(phone_text)
+            phone = roster_phone(phone_text)
         except InvalidIdentifier as exc:
             problems.append(("手机号", _phone_reason(exc)))
 
