@@ -75,7 +75,7 @@ def test_join_on_h5_approve_in_console_then_sign_in(live_server, browser, page, 
     page.wait_for_selector('#join-step[data-step="2"]')
 
     # --- step 2: about you (the trade field shows only for gig workers) ---------------------
-    assert not page.is_visible("#id_gig_trade")
+    page.wait_for_selector("#id_gig_trade", state="hidden")  # h5.js hides it for employees
     page.select_option("#id_employment_type", "gig")
     assert page.is_visible("#id_gig_trade")
     page.select_option("#id_employment_type", "employee")
