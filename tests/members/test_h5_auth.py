@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -234,3 +236,16 @@ def test_signed_in_visit_to_login_goes_home(member):
     sign_in(c, member, PHONE)
     r = c.get("/m/login")
     assert r.status_code == 302 and r["Location"] == "/m/"
+
+
+def test_too_many_codes_from_one_address_are_refused_with_seconds(tree):
+    c = en_client()
+    for i in range(20):
+        r = c.post("/m/login/code", {"phone": f"1391111{i:04d}"})
+        assert 'data-testid="otp-sent"' in text(r), i
+    r = c.post("/m/login", {"action": "send", "phone": "13911119999"})
+    body = text(r)
+    assert 'data-testid="otp-error"' in body
+    assert re.search(r'data-countdown="(\d+)"', body)
+    assert re.search(r"\d+ seconds", body)
+    assert len(MemorySmsBackend.outbox) == 20

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core import crypto
+from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.identifiers import mask_id_number, mask_phone
 from gonghui.core.money import format_fen
@@ -75,10 +76,6 @@ SERVICE_KIND_LABELS: dict[str, Any] = {
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 def _wants_fragment(request: HttpRequest) -> bool:
     """An htmx request that asked for a piece of a page (not a boosted page load)."""
     htmx = getattr(request, "htmx", None)
@@ -116,7 +113,7 @@ def _send_code(request: HttpRequest, purpose: str) -> dict[str, Any]:
         return {"error": form.errors["phone"][0], "retry_after": None}
     phone = form.cleaned_data["phone"]
     try:
-        otp_request(phone=phone, purpose=purpose, ip=_client_ip(request))
+        otp_request(phone=phone, purpose=purpose, ip=client_ip(request))
     except Refused as exc:
         return _refused_status(exc)
     return {
@@ -436,7 +433,7 @@ def _join_step_submit(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
             employer_name=state.get("employer_name", ""),
             employment_type=state["employment_type"],
             gig_trade=state.get("gig_trade", ""),
-            ip=_client_ip(request),
+            ip=client_ip(request),
         )
     except Refused as exc:
         return _join_page(request, state, refusal=_refusal_context(exc, org_id=org.pk))
