@@ -13,6 +13,14 @@ from gonghui.orgs.models import Org, Role
 from tests.factories import make_staff, org_child, org_root
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Argon2 is slow by design; these tests log in with force_login, never with a password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 LIST = "admin:core_auditentry_changelist"
 
 

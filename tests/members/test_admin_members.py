@@ -14,6 +14,13 @@ from tests.factories import id_number_for, make_member, make_staff, org_child, o
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Argon2 is slow by design; these tests log in with force_login, never with a password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 ID_A = id_number_for(501)  # birth 1985-..., check char computed
 PHONE_A = "13905760001"
 

@@ -9,10 +9,20 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from gonghui.core.audit import audit_record
-from gonghui.members.models import Member
+from gonghui.members import pii
+from gonghui.members.models import Enrolment, ImportJob, Member, TransferRequest
 from gonghui.members.services import service_event_record
 from gonghui.orgs.models import Enterprise, Org, Role, RoleAssignment
-from tests.factories import EnterpriseFactory, make_member, make_staff, org_child, org_root
+from tests.factories import (
+    EnterpriseFactory,
+    id_number_for,
+    make_member,
+    make_staff,
+    next_n,
+    org_child,
+    org_root,
+    phone_for,
+)
 
 PASSWORD = "pass-Word-123"
 
@@ -37,6 +47,17 @@ def build_tree(label: str) -> Tree:
         event = service_event_record(member=member, kind="test.served", source=ent, amount_fen=1200)
         entry = audit_record(actor=None, action="test.seeded", obj=ent, org=union)
     other_staff = make_staff(union, Role.REVIEWER)
+    # Objects of the members app's other models, so that their console pages (written by
+    # others) are tried out of scope with a real object, not only with an absent one.
+    second_union = org_child(town, name=f"{label}第二基层工会")
+    n = next_n()
+    enrolment = Enrolment.objects.create(
+        org=union,
+        name=f"{label}申请人",
+        **pii.seal(id_number=id_number_for(n), phone=phone_for(n)).as_fields(),
+    )
+    transfer = TransferRequest.objects.create(member=member, from_org=union, to_org=second_union)
+    job = ImportJob.objects.create(org=union, file_name="roster.xlsx", file_sha256="0" * 64)
     assignment = RoleAssignment.objects.get(user=other_staff)
     tree = Tree(federation=fed, township=town, union=union, enterprise=ent, member=member)
     tree.objects = {
@@ -46,6 +67,9 @@ def build_tree(label: str) -> Tree:
         "members.member": member,
         "members.serviceevent": event,
         "core.auditentry": entry,
+        "members.enrolment": enrolment,
+        "members.transferrequest": transfer,
+        "members.importjob": job,
     }
     return tree
 

@@ -13,6 +13,12 @@ from tests.factories import EnterpriseFactory, make_staff, org_child, org_root, 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Argon2 is slow by design; these tests log in with force_login, never with a password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world():
     city = org_root(name="玉环市总工会", code="YH")

@@ -15,6 +15,12 @@ from tests.factories import EnterpriseFactory, make_member, make_staff, org_chil
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Argon2 is slow by design; these tests log in with force_login, never with a password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tree():
     city = org_root(name="市总工会")
