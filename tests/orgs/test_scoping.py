@@ -157,3 +157,9 @@ def test_sibling_with_a_shared_name_prefix_is_not_in_scope(tree):
     assert all(o.path.startswith(tree["a1"].path) for o in visible_orgs(user))
     assert tree["a2"].path[: len(tree["a1"].path) - 1] == tree["a1"].path[:-1]
     assert not can(user, "orgs.view", tree["a2"])
+
+
+def test_get_in_scope_or_404_malformed_key(tree):
+    user = make_staff(tree["a"], Role.REVIEWER)
+    with pytest.raises(Http404):
+        get_in_scope_or_404(Member.objects.all(), user, "members.view", pk="12x")

@@ -8,7 +8,6 @@ import contextlib
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
@@ -176,12 +175,9 @@ class MemberAdmin(ScopedAdmin):
         """POST: show the full ID number or phone once; audited. No capability or out of scope: 404."""
         if field not in REVEAL_FIELDS:
             raise Http404
-        try:
-            member = get_in_scope_or_404(
-                Member.objects.select_related("org"), request.user, "members.reveal", pk=object_id
-            )
-        except (ValueError, ValidationError):
-            raise Http404 from None
+        member = get_in_scope_or_404(
+            Member.objects.select_related("org"), request.user, "members.reveal", pk=object_id
+        )
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         value = member_reveal(member=member, field=field, actor=request.user, ip=client_ip(request))

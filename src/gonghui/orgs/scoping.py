@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -102,7 +103,8 @@ def get_in_scope_or_404(
 ) -> M:
     try:
         return scope(qs, user, capability, field).get(**lookup)
-    except qs.model.DoesNotExist:
+    except (ObjectDoesNotExist, ValueError, ValidationError):
+        # Absent, out of scope, or a malformed key (e.g. "12x" for an integer pk): all 404.
         raise Http404 from None
 
 
