@@ -382,3 +382,12 @@ def test_role_assignment_list_and_revoke_scoped(client, world):
 def test_reviewer_has_no_staff_console(client, world):
     client.force_login(make_staff(world["a"], Role.REVIEWER))
     assert client.get(reverse("admin:orgs_roleassignment_changelist")).status_code == 403
+
+
+def test_console_speaks_zh_hans_by_default(client, world):
+    client.force_login(make_staff(world["a"], Role.FEDERATION_ADMIN))
+    r = client.get(reverse("admin:orgs_org_changelist"))
+    body = r.content.decode()
+    assert r.status_code == 200
+    assert 'lang="zh-hans"' in body
+    assert "注销" in body  # Django's own admin strings ("Log out"), from its zh_Hans catalog
