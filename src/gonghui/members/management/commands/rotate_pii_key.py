@@ -6,6 +6,8 @@ older key, in batches (each batch one transaction, rows locked), printing a prog
 batch. It is idempotent: a second run finds nothing to do. Each run (not ``--dry-run``) writes one
 audit entry with the counts. When it reports 0 rows left, the old key can be removed.
 Blind indexes are not touched: they use ``GONGHUI_BLIND_INDEX_KEY``, not the PII keys.
+Other tables encrypt under the same keys and have their own commands (``rotate-totp-key`` for
+staff TOTP secrets); run every one of them before an old key is dropped.
 """
 
 from __future__ import annotations
