@@ -130,7 +130,10 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["GONGHUI_DEBUG"] = "false"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gonghui.settings")
-    print(f"database: {urlsplit(url)._replace(netloc=urlsplit(url).hostname or '').geturl()}")
+    parts = urlsplit(url)
+    print(
+        f"database: {parts.hostname}:{parts.port or 5432}{parts.path} (dropped and created again)"
+    )
     recreate_database(url)
 
     import django

@@ -193,6 +193,11 @@ def test_export_command(world, tmp_path):
     assert "1 members" in buf.getvalue() and "masked" in buf.getvalue()
     with pytest.raises(CommandError):
         call_command("export_members", str(out), "--union", world.fed.code, "--reveal")
+    reviewer = make_staff(world.fed, Role.REVIEWER)
+    with pytest.raises(CommandError, match="may not export"):
+        call_command(
+            "export_members", str(out), "--union", world.fed.code, "--user", reviewer.username
+        )
     admin = make_staff(world.fed, Role.FEDERATION_ADMIN)
     call_command(
         "export_members",

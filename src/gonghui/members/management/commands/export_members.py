@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from gonghui.core.errors import Refused
+from gonghui.core.errors import NotFound, Refused
 from gonghui.members.roster.export import members_export
 from gonghui.orgs.models import Org
 
@@ -48,6 +48,11 @@ class Command(BaseCommand):
             count = members_export(
                 actor=actor, org=org, out=options["out"], reveal=options["reveal"]
             )
+        except NotFound:
+            raise CommandError(
+                _("The user %(user)s may not export the members of %(union)s.")
+                % {"user": options["user"], "union": org.name}
+            ) from None
         except Refused as exc:
             raise CommandError(str(exc.message)) from None
         self.stdout.write(
