@@ -311,3 +311,26 @@ def test_dispatch_scan_function(terminal, issued):
     )
     assert result.ok and result.body["result"]["pong"] == 1
     assert dispatch.handler_for(PING) is not None
+
+
+def test_cache_down_fails_open_and_lockout_still_holds(
+    client, terminal_and_key, issued, monkeypatch
+):
+    from gonghui.codes import ratelimit
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache is down")
+
+    monkeypatch.setattr(ratelimit.cache, "add", down)
+    monkeypatch.setattr(ratelimit.cache, "get", down)
+    _terminal, key = terminal_and_key
+    credential, seed = issued
+    now = now_utc()
+    assert post(client, SCAN, {"code": code_at(credential, seed, now)}, key=key).status_code == 200
+    forged = code_at(credential, bytes(32), now)
+    codes = [
+        post(client, SCAN, {"code": forged}, key=key, idem=f"f{i}").json()["code"]
+        for i in range(services.lock_threshold() + 1)
+    ]
+    assert codes[-2:] == ["bad_signature", "locked"]
+    assert Credential.objects.get(pk=credential.pk).lock_count == 1
