@@ -314,3 +314,35 @@ def test_export_page_masked_revealed_and_audited(client, tmp_path):
     assert r.status_code == 200 and "union" in r.context["form"].errors
     client.force_login(make_staff(w.union, Role.REVIEWER))
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_with_a_broker_the_job_goes_to_celery(settings, monkeypatch):
+    settings.GONGHUI_ROSTER_IMPORT_INLINE = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from gonghui import celery_app
+    from gonghui.members.roster import tasks
+
+    assert "gonghui.members.roster.import_job_run" in celery_app.tasks
+    sent = []
+    monkeypatch.setattr(tasks.roster_import_task, "delay", lambda job_id: sent.append(job_id))
+    importer.import_job_start(42)
+    assert sent == [42]
+
+
+@pytest.mark.django_db
+def test_the_task_runs_a_pending_job_once(tmp_path, settings):
+    """What a Celery worker runs: the stored upload is imported, then deleted; a redelivery is a no-op."""
+    from gonghui.members.roster import tasks
+
+    w = World()
+    job = ImportJob.objects.create(org=w.union, file_name="r.xlsx", file_sha256="0" * 64)
+    importer.upload_path(job).write_bytes(
+        roster_bytes(tmp_path, [["张三", id_number_for(1), phone_for(1)]])
+    )
+    tasks.roster_import_task.run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.imported_rows) == (ImportJob.Status.DONE, 1)
+    assert not importer.upload_path(job).exists()
+    tasks.roster_import_task.run(job.pk)
+    assert Member.objects.filter(org=w.union).count() == 1
