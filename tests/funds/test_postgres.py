@@ -17,7 +17,12 @@ from django.db import DatabaseError, IntegrityError, connection, connections, tr
 from gonghui.core.errors import Refused
 from gonghui.funds.models import Budget, LedgerEntry, LedgerTransaction
 from gonghui.funds.selectors import account_balance, ledger_verify
-from gonghui.funds.services import budget_create, budget_take, transaction_post
+from gonghui.funds.services import (
+    budget_create,
+    budget_take,
+    transaction_post,
+    transaction_reverse,
+)
 from tests.conftest import postgres_only
 from tests.funds.conftest import make_books
 
@@ -282,3 +287,24 @@ def test_crossing_postings_do_not_deadlock():
     assert account_balance(account=books.welfare) == 500_000
     assert ledger_verify().ok
     assert Budget.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reversing_one_transaction_10_times_at_once_reverses_once():
+    books = make_books()
+    books.fund(10_000)
+    txn = transaction_post(
+        org=books.union,
+        kind="benefits.subsidy",
+        entries=[(books.welfare, 2_000), (books.payable, -2_000)],
+    )
+
+    def reverse(i: int) -> str:
+        transaction_reverse(txn=txn, actor=None)
+        return "ok"
+
+    results = run_at_once(10, reverse)
+    assert results == Counter({"ok": 1, "already_reversed": 9}), results
+    assert LedgerTransaction.objects.filter(reverses=txn).count() == 1
+    assert account_balance(account=books.welfare) == 10_000
+    assert ledger_verify().ok
