@@ -212,6 +212,8 @@ def test_crash_mid_way_leaves_whole_batches_and_a_rerun_completes(world, tmp_pat
     assert Member.objects.filter(org=world.union).count() == 2
     assert MemberHistory.objects.filter(member__org=world.union).count() == 2
     assert (job.processed_rows, job.imported_rows) == (2, 2)
+    stopped = AuditEntry.objects.get(action="members.roster.import")
+    assert stopped.data["stopped"] == "RuntimeError" and stopped.data["imported"] == 2
 
     monkeypatch.setattr(importer, "_insert_history", original)
     result = roster_import(job=new_job(world.union), path=path, batch_size=2)

@@ -280,6 +280,8 @@ def roster_import(
         raise Refused(code="import_job_not_pending", message=_("This import has already run."))
     job.status = ImportJob.Status.RUNNING
     org = job.org
+    counters = {"imported": 0, "present": 0, "errors": 0, "would_import": 0}
+    audit_actor = actor if actor is not None else "gonghui import-members"
     try:
         if not org.accepts_members:
             raise Refused(
@@ -300,7 +302,6 @@ def roster_import(
         )
         del rows, roster
         result = ImportResult(total=total, dry_run=dry_run)
-        counters = {"imported": 0, "present": 0, "errors": 0, "would_import": 0}
         bad_rows: list[BadRow] = []
         if progress:
             progress("import", 0, total)
@@ -348,7 +349,7 @@ def roster_import(
             )
             if not dry_run:
                 audit_record(
-                    actor=actor if actor is not None else "gonghui import-members",
+                    actor=audit_actor,
                     action="members.roster.import",
                     obj=job,
                     org=org,
@@ -369,17 +370,33 @@ def roster_import(
         raise
     except Exception as exc:
         logger.exception("roster import %s stopped", job.pk)
-        _job_update(
-            job,
-            status=ImportJob.Status.FAILED,
-            message=(
-                _(
-                    "The import stopped (%(error)s). Whole batches only were saved; import the same file again to complete it."
+        message = _(
+            "The import stopped (%(error)s). Whole batches only were saved; "
+            "import the same file again to complete it."
+        ) % {"error": type(exc).__name__}
+        try:
+            with transaction.atomic():
+                _job_update(
+                    job, status=ImportJob.Status.FAILED, message=message[:300], finished_at=now()
                 )
-                % {"error": type(exc).__name__}
-            )[:300],
-            finished_at=now(),
-        )
+                if counters["imported"] and not dry_run:
+                    # The batches already committed are staff writes too.
+                    audit_record(
+                        actor=audit_actor,
+                        action="members.roster.import",
+                        obj=job,
+                        org=org,
+                        data={
+                            "job": job.pk,
+                            "file_sha256": job.file_sha256,
+                            "stopped": type(exc).__name__,
+                            "imported": counters["imported"],
+                            "already_present": counters["present"],
+                            "errors": counters["errors"],
+                        },
+                    )
+        except Exception:
+            logger.exception("roster import %s: could not record the stop", job.pk)
         raise
 
 
