@@ -37,6 +37,7 @@ import io
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -234,6 +235,7 @@ def main() -> None:
         copied = cur.fetchone()[0]
         cur.execute("DROP TABLE bench_member_copy")
     raw.commit()
+    shutil.rmtree(work, ignore_errors=True)
     if copied != args.rows:
         raise SystemExit(f"COPY loaded {copied} rows, expected {args.rows}")
     copy_rate = args.rows / copy_seconds
