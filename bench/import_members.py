@@ -245,8 +245,8 @@ def main() -> None:
         f"constraints and indexes): {copy_seconds:.2f} s, {copy_rate:,.0f} rows/s"
     )
     print(
-        f"import rate / COPY rate = {rate / copy_rate:.3f}; target: {args.rows:,} rows in < 60 s: "
-        f"{'met' if seconds < 60 * args.rows / 100_000 else 'NOT met'}"
+        f"import rate / COPY rate = {rate / copy_rate:.3f}; target (100,000 rows in < 60 s, "
+        f"i.e. > 1,667 rows/s): {'met' if rate > 100_000 / 60 else 'NOT met'}"
     )
     print(
         json.dumps(
