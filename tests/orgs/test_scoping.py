@@ -32,7 +32,7 @@ def tree():
     ind = org_child(city, Org.Kind.INDUSTRY, name="快递行业", trade=Org.Trade.EXPRESS)
     other = org_root(name="另一市总工会")
     other1 = org_child(other, name="X1")
-    return {
+    built = {
         "city": city,
         "a": a,
         "a1": a1,
@@ -43,6 +43,8 @@ def tree():
         "other": other,
         "other1": other1,
     }
+    # Re-read: a later sorted insertion (node_order_by = code) may have moved earlier paths.
+    return {k: Org.objects.get(pk=o.pk) for k, o in built.items()}
 
 
 def names(qs):
@@ -163,3 +165,19 @@ def test_get_in_scope_or_404_malformed_key(tree):
     user = make_staff(tree["a"], Role.REVIEWER)
     with pytest.raises(Http404):
         get_in_scope_or_404(Member.objects.all(), user, "members.view", pk="12x")
+
+
+def test_scope_survives_paths_moved_by_a_sorted_insertion():
+    """Orgs are kept sorted by code, so adding one can move the paths of its later siblings
+    and their subtrees; scopes follow, because assignments point at orgs, not at paths."""
+    city = org_root(name="市", code="S")
+    b = org_child(city, Org.Kind.DISTRICT, name="B", code="S-B")
+    b1 = org_child(b, name="B1", code="S-B-1")
+    user = make_staff(b, Role.FEDERATION_ADMIN)
+    path_before = Org.objects.get(pk=b1.pk).path
+    org_child(city, Org.Kind.DISTRICT, name="A", code="S-A")  # sorts before S-B
+    moved = Org.objects.get(pk=b1.pk)
+    assert moved.path != path_before
+    user = fresh(user)
+    assert names(visible_orgs(user)) == {"B", "B1"}
+    assert can(user, "orgs.view", moved)
