@@ -59,7 +59,6 @@ class Org(MP_Node):
     is_active = models.BooleanField(_("Active"), default=True)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
-    node_order_by = ["code"]
 
     class Meta:
         verbose_name = _("Union organisation")
