@@ -270,3 +270,14 @@ def test_transfer_search_leaves_out_the_members_own_union(signed_in, tree):
     assert f'name="enterprise" value="{tree.enterprise.pk}"' not in text(
         signed_in.get("/m/transfer/unions", {"q": "海鲸"})
     )
+
+
+def test_home_shows_the_services_registered_by_apps(client, tree):
+    """The service grid lists what apps registered in ready() (here: the code page of codes)."""
+    from gonghui.members import h5menu
+
+    assert "code" in [e.key for e in h5menu.entries()]
+    member = make_member(tree.union, n=4242)
+    sign_in(client, member, "13900004242")
+    body = client.get("/m/").content.decode()
+    assert 'data-testid="service-code"' in body and 'href="/m/code/"' in body

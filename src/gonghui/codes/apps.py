@@ -19,3 +19,7 @@ class CodesConfig(AppConfig):
         grant("codes.revoke", *admins)
         # Operate a terminal of one's org from a signed-in staff session (any role there).
         grant("codes.scan", *Role.values)
+
+        from gonghui.members import h5menu
+
+        h5menu.register(key="code", label=_("My code"), url_name="codes:page", order=10)

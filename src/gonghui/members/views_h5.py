@@ -27,6 +27,7 @@ from gonghui.core.money import format_fen
 from gonghui.core.timeutil import to_local
 from gonghui.orgs.models import Enterprise, Org
 
+from . import h5menu
 from .enrolment import enrolment_submit, transfer_request_create
 from .forms_h5 import (
     ChooseUnionForm,
@@ -185,7 +186,8 @@ def _transfer_search_context(request: HttpRequest, member: Member) -> dict[str, 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     member = current_member(request)
-    return render(request, "members/h5/home.html", {"member": member})
+    services = h5menu.entries() if member is not None else []
+    return render(request, "members/h5/home.html", {"member": member, "services": services})
 
 
 # --- sign in / out ---------------------------------------------------------------------------
