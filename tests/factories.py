@@ -24,14 +24,24 @@ def next_n() -> int:
 
 def org_root(**kw) -> Org:
     n = next_n()
-    defaults = {"name": f"市总工会{n}", "code": f"F{n:04d}", "kind": Org.Kind.FEDERATION, "region_code": "331021"}
+    defaults = {
+        "name": f"市总工会{n}",
+        "code": f"F{n:04d}",
+        "kind": Org.Kind.FEDERATION,
+        "region_code": "331021",
+    }
     defaults.update(kw)
     return org_create(parent=None, **defaults)
 
 
 def org_child(parent: Org, kind: str = Org.Kind.GRASSROOTS, **kw) -> Org:
     n = next_n()
-    defaults = {"name": f"工会{n}", "code": f"{parent.code}-{n}", "kind": kind, "region_code": parent.region_code}
+    defaults = {
+        "name": f"工会{n}",
+        "code": f"{parent.code}-{n}",
+        "kind": kind,
+        "region_code": parent.region_code,
+    }
     defaults.update(kw)
     return org_create(parent=parent, **defaults)
 
@@ -77,7 +87,13 @@ def make_member(org: Org, *, n: int | None = None, **kw) -> Member:
     )
 
 
-def make_staff(org: Org | None, role: str | None, *, username: str | None = None, password: str = "pass-Word-123"):
+def make_staff(
+    org: Org | None,
+    role: str | None,
+    *,
+    username: str | None = None,
+    password: str = "pass-Word-123",
+):
     User = get_user_model()
     user = User.objects.create_user(
         username=username or f"staff{next_n()}", password=password, is_staff=True

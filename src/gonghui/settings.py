@@ -67,7 +67,9 @@ def _secret(name: str, embedded_key: str) -> str:
     if value:
         return value
     if PRODUCTION:
-        raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set when GONGHUI_ENV=production")
+        raise ImproperlyConfigured(
+            f"{name} (or {name}_FILE) must be set when GONGHUI_ENV=production"
+        )
     return _embedded_secrets()[embedded_key]
 
 

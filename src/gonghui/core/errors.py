@@ -32,7 +32,11 @@ class Refused(Exception):
         self.data = data or {}
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": str(self.message), "field": self.field}
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": str(self.message),
+            "field": self.field,
+        }
         if self.data:
             body["data"] = self.data
         return body

@@ -60,15 +60,15 @@ def parse_id_number(value: str, *, today: dt.date | None = None) -> IdNumber:
     if len(s) != 18:
         raise InvalidIdentifier("id_length", "An ID number has 18 characters.")
     if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
-        raise InvalidIdentifier(
-            "id_chars", "An ID number is 17 digits followed by a digit or X."
-        )
+        raise InvalidIdentifier("id_chars", "An ID number is 17 digits followed by a digit or X.")
     if s[0] == "0":
         raise InvalidIdentifier("id_region", "An ID number cannot start with 0.")
     try:
         birth = dt.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
     except ValueError:
-        raise InvalidIdentifier("id_birth_date", "The birth date in the ID number is not a real date.") from None
+        raise InvalidIdentifier(
+            "id_birth_date", "The birth date in the ID number is not a real date."
+        ) from None
     today = today or dt.date.today()  # noqa: DTZ011 - a calendar date, compared to a birth date
     if birth > today or birth.year < 1900:
         raise InvalidIdentifier("id_birth_date", "The birth date in the ID number is impossible.")
@@ -103,7 +103,9 @@ def validate_uscc(value: str) -> str:
             "uscc_chars", f"A unified social credit code cannot contain {bad[0]!r}."
         )
     if not s[2:8].isdigit():
-        raise InvalidIdentifier("uscc_region", "Characters 3 to 8 of the code are a region code (digits).")
+        raise InvalidIdentifier(
+            "uscc_region", "Characters 3 to 8 of the code are a region code (digits)."
+        )
     if uscc_check_char(s[:17]) != s[17]:
         raise InvalidIdentifier("uscc_check", "The check character of the code is wrong.")
     return s
@@ -122,7 +124,9 @@ def normalize_phone(value: str) -> str:
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise InvalidIdentifier("phone_not_mobile", "A mobile number is needed to receive SMS codes.")
+        raise InvalidIdentifier(
+            "phone_not_mobile", "A mobile number is needed to receive SMS codes."
+        )
     return str(parsed.national_number)
 
 

@@ -15,5 +15,7 @@ def sequence_take(*, name: str, count: int = 1) -> range:
     with transaction.atomic():
         Sequence.objects.get_or_create(name=name)
         Sequence.objects.filter(name=name).update(last_value=F("last_value") + count)
-        last = Sequence.objects.select_for_update().values_list("last_value", flat=True).get(name=name)
+        last = (
+            Sequence.objects.select_for_update().values_list("last_value", flat=True).get(name=name)
+        )
     return range(last - count + 1, last + 1)

@@ -78,7 +78,10 @@ class Member(PiiFields):
         related_name="members",
     )
     employment_type = models.CharField(
-        _("Employment type"), max_length=16, choices=EmploymentType.choices, default=EmploymentType.EMPLOYEE
+        _("Employment type"),
+        max_length=16,
+        choices=EmploymentType.choices,
+        default=EmploymentType.EMPLOYEE,
     )
     gig_trade = models.CharField(
         _("Gig trade"), max_length=16, choices=GigTrade.choices, blank=True, default=""
@@ -128,7 +131,9 @@ class MemberHistory(AppendOnlyModel):
     from_org = models.ForeignKey(
         Org, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    to_org = models.ForeignKey(Org, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_org = models.ForeignKey(
+        Org, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(_("Reason"), max_length=200, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -193,7 +198,10 @@ class Enrolment(PiiFields):
     )
     employer_name = models.CharField(_("Employer name (as entered)"), max_length=120, blank=True)
     employment_type = models.CharField(
-        _("Employment type"), max_length=16, choices=EmploymentType.choices, default=EmploymentType.EMPLOYEE
+        _("Employment type"),
+        max_length=16,
+        choices=EmploymentType.choices,
+        default=EmploymentType.EMPLOYEE,
     )
     gig_trade = models.CharField(
         _("Gig trade"), max_length=16, choices=GigTrade.choices, blank=True, default=""
@@ -317,7 +325,9 @@ class ImportJob(models.Model):
     )
     file_name = models.CharField(_("File name"), max_length=200)
     file_sha256 = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(_("Status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     total_rows = models.PositiveIntegerField(_("Total rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("Processed"), default=0)
     imported_rows = models.PositiveIntegerField(_("Imported"), default=0)

@@ -23,7 +23,10 @@ MEMBER_NO_SEQUENCE = "member_no"
 
 def member_numbers(count: int) -> list[str]:
     """``count`` fresh member numbers: a 10-digit serial and a Luhn check digit (11 digits)."""
-    return [f"{n:010d}" + luhn_check_digit(f"{n:010d}") for n in sequence_take(name=MEMBER_NO_SEQUENCE, count=count)]
+    return [
+        f"{n:010d}" + luhn_check_digit(f"{n:010d}")
+        for n in sequence_take(name=MEMBER_NO_SEQUENCE, count=count)
+    ]
 
 
 def member_create(
@@ -44,7 +47,11 @@ def member_create(
 ) -> Member:
     """Create a member from already-validated, normalised values; refuses duplicates."""
     if not org.accepts_members:
-        raise Refused(code="org_not_grassroots", message=_("Members can only join a grassroots union or an industry federation."), field="org")
+        raise Refused(
+            code="org_not_grassroots",
+            message=_("Members can only join a grassroots union or an industry federation."),
+            field="org",
+        )
     sealed = pii.seal(id_number=id_number, phone=phone)
     try:
         with transaction.atomic():
@@ -63,32 +70,53 @@ def member_create(
                 **sealed.as_fields(),
             )
             MemberHistory.objects.create(
-                member=member, kind=MemberHistory.Kind.JOINED, to_status=member.status, to_org=org,
+                member=member,
+                kind=MemberHistory.Kind.JOINED,
+                to_status=member.status,
+                to_org=org,
                 actor=actor if getattr(actor, "is_authenticated", False) else None,
             )
             if getattr(actor, "is_authenticated", False):
                 audit_record(actor=actor, action="members.member.create", obj=member, org=org)
     except IntegrityError:
-        holder = Member.objects.filter(id_number_index=sealed.id_number_index).select_related("org").first()
+        holder = (
+            Member.objects.filter(id_number_index=sealed.id_number_index)
+            .select_related("org")
+            .first()
+        )
         if holder is not None:
             raise Refused(
                 code="id_number_taken",
-                message=_("This ID number is already a member of %(org)s.") % {"org": holder.org.name},
+                message=_("This ID number is already a member of %(org)s.")
+                % {"org": holder.org.name},
                 field="id_number",
                 status=409,
             ) from None
-        raise Refused(code="phone_taken", message=_("This phone number is used by another member."), field="phone", status=409) from None
+        raise Refused(
+            code="phone_taken",
+            message=_("This phone number is used by another member."),
+            field="phone",
+            status=409,
+        ) from None
     return member
 
 
 def member_reveal(*, member: Member, field: str, actor: Any, ip: str | None = None) -> str:
     """Return the full ID number or phone and audit the reveal (caller checks ``members.reveal``)."""
     if field not in ("id_number", "phone"):
-        raise Refused(code="bad_field", message=_("Only the ID number or the phone can be revealed."), field="field")
+        raise Refused(
+            code="bad_field",
+            message=_("Only the ID number or the phone can be revealed."),
+            field="field",
+        )
     with transaction.atomic():
         value = pii.open_id_number(member) if field == "id_number" else pii.open_phone(member)
         audit_record(
-            actor=actor, action=f"members.member.reveal_{field}", obj=member, org=member.org, ip=ip,
+            actor=actor,
+            action=f"members.member.reveal_{field}",
+            obj=member,
+            org=member.org,
+            ip=ip,
             data={"field": field},
         )
     return value
@@ -108,7 +136,9 @@ def service_event_record(
     Call inside the transaction that records the service itself."""
     source_type = source._meta.label_lower
     source_id = str(source.pk)
-    existing = ServiceEvent.objects.filter(kind=kind, source_type=source_type, source_id=source_id).first()
+    existing = ServiceEvent.objects.filter(
+        kind=kind, source_type=source_type, source_id=source_id
+    ).first()
     if existing is not None:
         return existing
     return ServiceEvent.objects.create(

@@ -15,7 +15,9 @@ def validate_uscc_field(value: str) -> None:
     try:
         validate_uscc(value)
     except InvalidIdentifier as exc:
-        raise ValidationError(_("Invalid unified social credit code: %(reason)s"), params={"reason": exc.reason}) from None
+        raise ValidationError(
+            _("Invalid unified social credit code: %(reason)s"), params={"reason": exc.reason}
+        ) from None
 
 
 def validate_region_code(value: str) -> None:
@@ -46,19 +48,24 @@ class Org(MP_Node):
     name = models.CharField(_("Name"), max_length=120)
     code = models.CharField(_("Org code"), max_length=32, unique=True)
     kind = models.CharField(_("Kind"), max_length=16, choices=Kind.choices)
-    trade = models.CharField(_("Industry"), max_length=16, choices=Trade.choices, blank=True, default="")
+    trade = models.CharField(
+        _("Industry"), max_length=16, choices=Trade.choices, blank=True, default=""
+    )
     region_code = models.CharField(
         _("Region code"), max_length=6, validators=[validate_region_code]
     )
     uscc = models.CharField(
-        _("Unified social credit code"), max_length=18, blank=True, default="", validators=[validate_uscc_field]
+        _("Unified social credit code"),
+        max_length=18,
+        blank=True,
+        default="",
+        validators=[validate_uscc_field],
     )
     contact_name = models.CharField(_("Contact"), max_length=60, blank=True)
     contact_phone = models.CharField(_("Contact phone"), max_length=20, blank=True)
     address = models.CharField(_("Address"), max_length=200, blank=True)
     is_active = models.BooleanField(_("Active"), default=True)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
-
 
     class Meta:
         verbose_name = _("Union organisation")
@@ -89,7 +96,10 @@ class Enterprise(models.Model):
 
     name = models.CharField(_("Name"), max_length=120)
     uscc = models.CharField(
-        _("Unified social credit code"), max_length=18, unique=True, validators=[validate_uscc_field]
+        _("Unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[validate_uscc_field],
     )
     industry = models.CharField(_("Industry"), max_length=60, blank=True)
     size = models.CharField(_("Size"), max_length=8, choices=Size.choices, default=Size.SMALL)
@@ -140,7 +150,10 @@ class RoleAssignment(models.Model):
         related_name="role_assignments",
     )
     org = models.ForeignKey(
-        Org, verbose_name=_("Organisation"), on_delete=models.CASCADE, related_name="role_assignments"
+        Org,
+        verbose_name=_("Organisation"),
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
     )
     role = models.CharField(_("Role"), max_length=24, choices=Role.choices)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)

@@ -31,7 +31,9 @@ def enterprise_create(*, actor: Any = None, **fields: Any) -> Enterprise:
     enterprise.full_clean()
     enterprise.save()
     if getattr(actor, "is_authenticated", False):
-        audit_record(actor=actor, action="orgs.enterprise.create", obj=enterprise, org=enterprise.union)
+        audit_record(
+            actor=actor, action="orgs.enterprise.create", obj=enterprise, org=enterprise.union
+        )
     return enterprise
 
 
@@ -39,5 +41,7 @@ def enterprise_create(*, actor: Any = None, **fields: Any) -> Enterprise:
 def role_assign(*, user: Any, org: Org, role: str, actor: Any = None) -> RoleAssignment:
     assignment, _created = RoleAssignment.objects.get_or_create(user=user, org=org, role=role)
     if getattr(actor, "is_authenticated", False):
-        audit_record(actor=actor, action="orgs.role.assign", obj=assignment, org=org, data={"role": role})
+        audit_record(
+            actor=actor, action="orgs.role.assign", obj=assignment, org=org, data={"role": role}
+        )
     return assignment
