@@ -20,7 +20,7 @@ from gonghui.members.services import member_numbers
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.services import org_create, role_assign
 
-from . import data
+from . import data, steps
 
 BATCH = 500
 
@@ -32,6 +32,7 @@ class DemoResult:
     staff_created: int
     members_created: int
     enrolments_created: int
+    steps_created: dict[str, int]
 
 
 def _orgs() -> tuple[dict[str, Org], int]:
@@ -182,10 +183,15 @@ def demo_load() -> DemoResult:
     members_created = _members(orgs, enterprises)
     with transaction.atomic():
         enrolments_created = _enrolments(orgs, enterprises)
+    steps_created = {}
+    for name, load in steps.discover():
+        with transaction.atomic():
+            steps_created[name] = load()
     return DemoResult(
         orgs_created=orgs_created,
         enterprises_created=enterprises_created,
         staff_created=staff_created,
         members_created=members_created,
         enrolments_created=enrolments_created,
+        steps_created=steps_created,
     )
