@@ -22,8 +22,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """Move time.time() (used by the rate limits and the local-memory cache) forward at will."""
+def clock(monkeypatch, settings):
+    """Move time.time() (used by the rate limits and the local-memory cache) forward at will.
+
+    Redis expires keys on its own clock, which a fake time.time() cannot move, so tests that
+    travel in time use the local-memory cache."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
 
     class Clock:
         offset = 0.0
