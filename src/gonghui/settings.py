@@ -110,7 +110,15 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.codes",
     "gonghui.funds",
+    "gonghui.activities",
+    "gonghui.benefits",
     "gonghui.staffauth",
+    "gonghui.mutualaid",
+    "gonghui.assistance",
+    "gonghui.rights",
+    "gonghui.venues",
+    "gonghui.jobs",
+    "gonghui.honors",
     "gonghui.demo",  # top of the import direction: may import every app
 ]
 
@@ -184,6 +192,16 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env_bool("GONGHUI_TASKS_INLINE", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Yearly-review reminders of hardship files (embedded default: `gonghui assistance-reminders`).
+    "assistance-review-reminders": {
+        "task": "gonghui.assistance.review_reminders",
+        "schedule": 24 * 3600,
+    },
+    # Venue slots ahead from templates, and no-shows after the slot (`gonghui venues_slots`).
+    "venues-slots-generate": {"task": "gonghui.venues.slots_generate", "schedule": 6 * 3600},
+    "venues-no-shows-mark": {"task": "gonghui.venues.no_shows_mark", "schedule": 15 * 60},
+}
 
 # --- auth ------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

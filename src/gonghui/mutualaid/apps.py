@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MutualAidConfig(AppConfig):
+    name = "gonghui.mutualaid"
+    label = "mutualaid"
+    verbose_name = _("Medical mutual aid")
+
+    def ready(self) -> None:
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        # Claims hold health data: reviewers and case workers at the org, and the admins above.
+        grant("mutualaid.view", *admins, Role.REVIEWER, Role.CASE_WORKER)
+        grant("mutualaid.review", *admins, Role.REVIEWER, Role.CASE_WORKER)
+        grant("mutualaid.pay", *admins, Role.REVIEWER)
+        # Plans and categories: configured by federation admins, read by those who work claims.
+        grant("mutualaid.plans", *admins, Role.REVIEWER, Role.CASE_WORKER)
+        grant("mutualaid.configure", Role.FEDERATION_ADMIN)
+        # Enrolment batches and premium invoices.
+        grant("mutualaid.enrol", *admins)
+        # Figures (counts and amounts, no health data).
+        grant("mutualaid.figures", *admins, Role.REVIEWER, Role.CASE_WORKER, Role.AUDITOR)
+
+        from gonghui.members import h5menu
+
+        h5menu.register(
+            key="mutualaid", label=_("Medical mutual aid"), url_name="mutualaid:home", order=40
+        )

@@ -1,0 +1,112 @@
+"""Reads of the mutual-aid app. Staff reads go through ``orgs.scoping`` (out of scope → 404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+from django.http import Http404
+
+from gonghui.members.models import Member
+from gonghui.orgs.models import Org
+from gonghui.orgs.scoping import get_in_scope_or_404, scope
+
+from .models import AidClaim, AidEnrolment, AidPlan, ClaimDocument
+
+
+def ancestor_paths(org: Org) -> list[str]:
+    step = Org.steplen
+    return [org.path[:i] for i in range(step, len(org.path) + 1, step)]
+
+
+def plans_for_org(org: Org, *, year: int | None = None) -> QuerySet[AidPlan]:
+    """Active plans that serve ``org`` (plans of the org itself or of an org above it)."""
+    qs = AidPlan.objects.filter(org__path__in=ancestor_paths(org), is_active=True)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs.select_related("org")
+
+
+# --- member side --------------------------------------------------------------------------------
+
+
+def member_enrolments(member: Member) -> QuerySet[AidEnrolment]:
+    return (
+        AidEnrolment.objects.filter(member=member)
+        .select_related("plan", "plan__org")
+        .order_by("-plan__year", "-id")
+    )
+
+
+def member_claims(member: Member) -> QuerySet[AidClaim]:
+    return (
+        AidClaim.objects.filter(member=member)
+        .select_related("category", "plan")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def member_claim_or_404(member: Member, pk: Any) -> AidClaim:
+    try:
+        return member_claims(member).get(pk=int(pk))
+    except (AidClaim.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def member_document_or_404(member: Member, pk: Any) -> ClaimDocument:
+    try:
+        return ClaimDocument.objects.select_related("claim", "claim__org").get(
+            pk=int(pk), claim__member=member
+        )
+    except (ClaimDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- staff side ---------------------------------------------------------------------------------
+
+
+def claims_visible(*, user: Any) -> QuerySet[AidClaim]:
+    return scope(AidClaim.objects.all(), user, "mutualaid.view").select_related(
+        "member", "category", "plan", "org"
+    )
+
+
+def claim_get_visible(*, user: Any, pk: Any) -> AidClaim:
+    return get_in_scope_or_404(
+        AidClaim.objects.select_related("member", "category", "plan", "org", "enrolment"),
+        user,
+        "mutualaid.view",
+        pk=pk,
+    )
+
+
+def document_get_visible(*, user: Any, pk: Any) -> ClaimDocument:
+    return get_in_scope_or_404(
+        ClaimDocument.objects.select_related("claim", "claim__org"),
+        user,
+        "mutualaid.view",
+        field="claim__org",
+        pk=pk,
+    )
+
+
+def figures(*, org: Org, year: int) -> dict[str, int]:
+    """The article's figures for ``org``'s subtree and a plan year: insured person-times
+    (enrolments), reimbursements (paid claims) and the amount paid (fen)."""
+    insured = AidEnrolment.objects.filter(
+        org__path__startswith=org.path, plan__year=year, status=AidEnrolment.Status.ACTIVE
+    ).count()
+    paid = AidClaim.objects.filter(
+        org__path__startswith=org.path, plan__year=year, status=AidClaim.Status.PAID
+    ).aggregate(n=Count("id"), amount=Sum("payout_fen"))
+    return {
+        "year": year,
+        "insured_person_times": insured,
+        "reimbursements": int(paid["n"] or 0),
+        "amount_paid_fen": int(paid["amount"] or 0),
+    }
+
+
+def invoice_date_bounds(enrolment: AidEnrolment) -> tuple[dt.date, dt.date]:
+    return enrolment.coverage_from, enrolment.coverage_until
