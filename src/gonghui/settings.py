@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "gonghui.codes",
     "gonghui.funds",
     "gonghui.activities",
+    "gonghui.activities",
     "gonghui.benefits",
     "gonghui.staffauth",
     "gonghui.mutualaid",

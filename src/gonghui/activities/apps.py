@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivitiesConfig(AppConfig):
+    name = "gonghui.activities"
+    label = "activities"
+    verbose_name = _("Activities")
+
+    def ready(self) -> None:
+        from gonghui.codes import dispatch
+        from gonghui.members import h5menu
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        # See activities, sessions, registrations and check-ins; export attendee lists.
+        grant("activities.view", *admins, Role.ORGANISER, Role.REVIEWER, Role.AUDITOR)
+        # Create and edit activities and sessions, run draws, check people in, close attendance.
+        grant("activities.manage", *admins, Role.ORGANISER)
+        # Approve or reject applications (review allocation).
+        grant("activities.review", *admins, Role.REVIEWER, Role.ORGANISER)
+
+        from .services import checkin_scan_handler
+
+        dispatch.register(
+            "activities.session", checkin_scan_handler, label=_("Activity session (check-in)")
+        )
+        h5menu.register(
+            key="activities", label=_("Activities"), url_name="activities:list", order=20
+        )
