@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.codes",
     "gonghui.funds",
+    "gonghui.benefits",
     "gonghui.activities",
     "gonghui.activities",
     "gonghui.benefits",

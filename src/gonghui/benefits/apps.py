@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BenefitsConfig(AppConfig):
+    name = "gonghui.benefits"
+    label = "benefits"
+    verbose_name = _("Merchant benefits")
+
+    def ready(self) -> None:
+        from gonghui.codes import dispatch
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        grant("benefits.view", *admins, Role.AUDITOR)
+        grant("benefits.manage", *admins)
+        grant("benefits.void", *admins)
+        grant("benefits.settle", Role.FEDERATION_ADMIN)
+
+        from .services import scan_handler
+
+        dispatch.register("benefits.store", scan_handler, label=_("Store"))

@@ -1,0 +1,190 @@
+"""Reads of merchant benefits: offers for a member, redemptions, budget figures, staff scopes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from gonghui.core.errors import NotFound
+from gonghui.core.timeutil import SHANGHAI, local_today, now
+from gonghui.members.models import Member
+from gonghui.orgs.scoping import scope
+
+from .models import Merchant, MerchantStaff, Offer, Redemption, Settlement, Store
+from .services import offer_refusal, remaining_for
+
+VIEW = "benefits.view"
+
+
+# --- members ---------------------------------------------------------------------------------
+def offers_for_member(
+    *, member: Member, region_code: str | None = None, at: dt.datetime | None = None
+) -> list[tuple[Offer, dict[str, Any]]]:
+    """Active offers that ``member`` may use now (eligible, in their window, stock left), with
+    what is left to this member (``services.remaining_for``) and the stores; optionally only
+    those with a store in ``region_code`` (a 6-digit code, or a prefix such as "3310")."""
+    at = at or now()
+    qs = (
+        Offer.objects.select_related("merchant", "org", "budget")
+        .filter(is_active=True, merchant__is_active=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
+        .order_by("merchant__name", "pk")
+    )
+    if region_code:
+        region = region_code.strip()[:6]
+        in_region = Store.objects.filter(is_active=True, region_code__startswith=region)
+        qs = qs.filter(
+            Q(all_stores=True, merchant__stores__in=in_region) | Q(stores__in=in_region)
+        ).distinct()
+    day = at.astimezone(SHANGHAI).date()
+    out: list[tuple[Offer, dict[str, Any]]] = []
+    for offer in qs:
+        refusal = offer_refusal(offer=offer, member=member, at=at)
+        if refusal is not None and refusal.code == "not_eligible":
+            continue
+        left = remaining_for(offer=offer, member=member, day=day)
+        left["available_now"] = refusal is None
+        left["budget_left_fen"] = offer.budget.left_fen if offer.budget else None
+        out.append((offer, left))
+    return out
+
+
+def offer_stores(offer: Offer) -> QuerySet[Store]:
+    if offer.all_stores:
+        return Store.objects.filter(merchant_id=offer.merchant_id, is_active=True)
+    return offer.stores.filter(is_active=True)
+
+
+def member_redemptions(*, member: Member, limit: int = 50) -> list[Redemption]:
+    return list(
+        Redemption.objects.filter(member=member)
+        .select_related("offer", "store", "store__merchant")
+        .order_by("-created_at", "-pk")[: max(1, min(limit, 200))]
+    )
+
+
+# --- cashiers --------------------------------------------------------------------------------
+def cashier_merchants(user: Any) -> QuerySet[Merchant]:
+    """Merchants whose staff ``user`` is (an active staff user)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Merchant.objects.none()
+    return Merchant.objects.filter(staff__user=user, is_active=True)
+
+
+def cashier_stores(user: Any) -> QuerySet[Store]:
+    return Store.objects.filter(merchant__in=cashier_merchants(user)).select_related("merchant")
+
+
+def cashier_store(user: Any, store_id: int) -> Store:
+    store = cashier_stores(user).filter(pk=store_id).first()
+    if store is None:
+        raise NotFound(field="store_id")
+    return store
+
+
+def cashier_redemption(user: Any, redemption_id: int) -> Redemption:
+    red = (
+        Redemption.objects.filter(pk=redemption_id, merchant__in=cashier_merchants(user))
+        .select_related("offer", "store", "member", "merchant")
+        .first()
+    )
+    if red is None:
+        raise NotFound()
+    return red
+
+
+def is_cashier(user: Any) -> bool:
+    return MerchantStaff.objects.filter(user=user, merchant__is_active=True).exists()
+
+
+def store_redemptions_today(*, store: Store, limit: int = 200) -> list[Redemption]:
+    return list(
+        Redemption.objects.filter(store=store, local_date=local_today())
+        .select_related("offer", "member")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    count: int
+    voided: int
+    bill_fen: int
+    discount_fen: int
+    subsidy_fen: int
+
+
+def store_totals_today(*, store: Store) -> DayTotals:
+    qs = Redemption.objects.filter(store=store, local_date=local_today())
+    active = qs.filter(status=Redemption.Status.ACTIVE).aggregate(
+        n=Count("pk"),
+        bill=Coalesce(Sum("bill_fen"), 0),
+        discount=Coalesce(Sum("discount_fen"), 0),
+        subsidy=Coalesce(Sum("subsidy_fen"), 0),
+    )
+    return DayTotals(
+        count=int(active["n"]),
+        voided=qs.filter(status=Redemption.Status.VOIDED).count(),
+        bill_fen=int(active["bill"]),
+        discount_fen=int(active["discount"]),
+        subsidy_fen=int(active["subsidy"]),
+    )
+
+
+# --- staff (org-scoped) ----------------------------------------------------------------------
+def merchants_visible(*, user: Any, capability: str = VIEW) -> QuerySet[Merchant]:
+    return scope(Merchant.objects.select_related("org"), user, capability)
+
+
+def redemptions_visible(*, user: Any, capability: str = VIEW) -> QuerySet[Redemption]:
+    return scope(
+        Redemption.objects.select_related("offer", "store", "member", "merchant"),
+        user,
+        capability,
+        "merchant__org",
+    )
+
+
+def settlements_visible(*, user: Any, capability: str = VIEW) -> QuerySet[Settlement]:
+    return scope(
+        Settlement.objects.select_related("merchant", "merchant__org"),
+        user,
+        capability,
+        "merchant__org",
+    )
+
+
+def get_visible(qs: QuerySet[Any], pk: Any) -> Any:
+    obj = qs.filter(pk=pk).first() if isinstance(pk, int) else None
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+# --- budgets ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BudgetFigures:
+    cap_fen: int | None
+    spent_fen: int
+    left_fen: int | None
+    redemptions: int
+    subsidy_fen: int
+
+
+def offer_budget_figures(*, offer: Offer) -> BudgetFigures:
+    """The offer's budget (cap, spent, left) and its active redemptions' subsidy."""
+    agg = Redemption.objects.filter(offer=offer, status=Redemption.Status.ACTIVE).aggregate(
+        n=Count("pk"), s=Coalesce(Sum("subsidy_fen"), 0)
+    )
+    budget = offer.budget
+    return BudgetFigures(
+        cap_fen=budget.cap_fen if budget else None,
+        spent_fen=budget.spent_fen if budget else 0,
+        left_fen=budget.left_fen if budget else None,
+        redemptions=int(agg["n"]),
+        subsidy_fen=int(agg["s"]),
+    )
