@@ -110,8 +110,6 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.codes",
     "gonghui.funds",
-    "gonghui.benefits",
-    "gonghui.activities",
     "gonghui.activities",
     "gonghui.benefits",
     "gonghui.staffauth",
