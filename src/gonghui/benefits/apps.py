@@ -20,4 +20,8 @@ class BenefitsConfig(AppConfig):
 
         from .services import scan_handler
 
-        dispatch.register("benefits.store", scan_handler, label=_("Store"))
+        dispatch.register(
+            "benefits.store",
+            scan_handler,
+            label=_("Store"),  # type: ignore[arg-type]  # stringified on registration
+        )

@@ -300,7 +300,7 @@ def _usage_return(*, redemption: Redemption) -> None:
 
 
 def _limit_refusal(period: str, limit: int) -> Refused:
-    words = {
+    words: dict[str, str] = {
         UsagePeriod.DAY: _("%(n)d time(s) a day"),
         UsagePeriod.WEEK: _("%(n)d time(s) a week"),
         UsagePeriod.MONTH: _("%(n)d time(s) a month"),
