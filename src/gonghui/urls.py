@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("m/code/", include("gonghui.codes.urls")),  # before "m/"
+    path("m/jobs/", include("gonghui.jobs.urls")),  # before "m/"
     path("m/", include("gonghui.members.urls_h5")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HonorsConfig(AppConfig):
+    name = "gonghui.honors"
+    label = "honors"
+    verbose_name = _("Model workers and volunteers")
+
+    def ready(self) -> None:
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        grant("honors.view", *admins, Role.AUDITOR)
+        grant("honors.manage", *admins)

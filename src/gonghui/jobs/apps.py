@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class JobsConfig(AppConfig):
+    name = "gonghui.jobs"
+    label = "jobs"
+    verbose_name = _("Employment help")
+
+    def ready(self) -> None:
+        from gonghui.codes import dispatch
+        from gonghui.members import h5menu
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        from . import handlers
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        # Postings, fairs, applications, skill-pay schemes of the subtree: see them.
+        grant("jobs.view", *admins, Role.AUDITOR)
+        # Create and change them, move applications, link employer staff (audited).
+        grant("jobs.manage", *admins)
+
+        dispatch.register("jobs.fair", handlers.fair_gate, label=_("Job fair gate"))
+        dispatch.register("jobs.booth", handlers.booth_scan, label=_("Job fair booth"))
+        h5menu.register(key="jobs", label=_("Jobs"), url_name="jobs:list", order=40)
