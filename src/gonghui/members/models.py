@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gonghui.core.models import AppendOnlyModel
 from gonghui.orgs.models import Enterprise, Org
@@ -52,10 +53,10 @@ class PiiFields(models.Model):
 
 class Member(PiiFields):
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("member status", "Active")
         SUSPENDED = "suspended", _("Suspended")
         TRANSFERRED = "transferred", _("Transferred out")
-        LEFT = "left", _("Left")
+        LEFT = "left", pgettext_lazy("member status", "Left")
 
     # The unique constraints below index the blind indexes already: no second btree (and no
     # varchar_pattern_ops "_like" index) on these 64-character random keys, which would only
@@ -63,7 +64,7 @@ class Member(PiiFields):
     id_number_index = models.CharField(max_length=64, editable=False)
     phone_index = models.CharField(max_length=64, editable=False)
     member_no = models.CharField(_("Member number"), max_length=16, unique=True)
-    name = models.CharField(_("Name"), max_length=60, db_index=True)
+    name = models.CharField(pgettext_lazy("person", "Name"), max_length=60, db_index=True)
     gender = models.CharField(_("Gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("Birth date"))
     org = models.ForeignKey(
@@ -192,7 +193,7 @@ class Enrolment(PiiFields):
     org = models.ForeignKey(
         Org, verbose_name=_("Union applied to"), on_delete=models.PROTECT, related_name="enrolments"
     )
-    name = models.CharField(_("Name"), max_length=60)
+    name = models.CharField(pgettext_lazy("person", "Name"), max_length=60)
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("Employer"), null=True, blank=True, on_delete=models.PROTECT
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import xlsxwriter
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .validate import BadRow
 
@@ -40,7 +41,7 @@ def write_error_report(path: Path | str, bad_rows: Sequence[BadRow], *, file_nam
         top = workbook.add_format({"valign": "top"})
         headers = [
             _("Row"),
-            _("Name"),
+            pgettext("person", "Name"),
             _("ID number (masked)"),
             _("Phone (masked)"),
             _("Column"),
