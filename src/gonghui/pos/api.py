@@ -1,0 +1,258 @@
+"""Terminal page API (/api/v1/pos/): what the POS page needs, for a terminal key or a cashier.
+
+Authentication: ``Authorization: Terminal <key>`` (the code app's terminal key), or a signed-in
+cashier (session cookie, CSRF header on writes) who names the terminal (``terminal_id``): a union
+staff user with a role above the terminal's org, or a merchant's staff at the terminal's store.
+
+- ``GET terminal`` — who the terminal is and where it stands;
+- ``POST scan`` — the bill (yuan, up to two decimals) and the member's code, with an
+  ``Idempotency-Key``: the code app's scan dispatch (``codes.services.scan_code``) with the
+  payload ``{"bill_fen": …}``; a retry with the same key and body returns the first answer;
+- ``GET today`` — the store's redemptions today, with totals;
+- ``POST void`` — void a redemption of today at this store (with a reason), with an
+  ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Header, Router, Schema
+from ninja.security import APIKeyCookie
+
+from gonghui.benefits import selectors as benefits_selectors
+from gonghui.benefits import services as benefits_services
+from gonghui.benefits.models import Redemption
+from gonghui.codes import services as codes_services
+from gonghui.codes.api import TerminalKey
+from gonghui.codes.models import Terminal
+from gonghui.core.errors import NotFound, Refused
+from gonghui.core.money import parse_yuan
+from gonghui.core.timeutil import local_today, to_local
+
+from .selectors import places, store_of, terminal_for_cashier
+
+router = Router(tags=["pos"])
+
+# A bill above this is a typing mistake at a counter (100,000 yuan).
+MAX_BILL_FEN = 10_000_000
+
+
+class CashierSession(APIKeyCookie):
+    """A signed-in, active user (union staff or merchant staff); CSRF is checked on writes."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+pos_auth = [TerminalKey(), CashierSession()]
+
+
+def _no_store(response: JsonResponse) -> JsonResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _terminal(request: HttpRequest, terminal_id: int | None) -> Terminal:
+    principal = request.auth  # type: ignore[attr-defined]
+    if isinstance(principal, Terminal):
+        return principal
+    if terminal_id is None:
+        raise Refused(
+            code="required",
+            message=_("Choose the terminal (terminal_id) when signed in as a cashier."),
+            field="terminal_id",
+        )
+    terminal = terminal_for_cashier(principal, terminal_id)
+    refusal = codes_services.terminal_refusal(terminal)
+    if refusal is not None:
+        raise refusal
+    return terminal
+
+
+def bill_fen_of(text: str) -> int:
+    """The bill typed at the counter, in fen; refuses anything but 0.01 to 100,000.00 yuan."""
+    try:
+        fen = parse_yuan(text or "")
+    except ValueError:
+        raise Refused(
+            code="invalid",
+            message=_("The bill is an amount in yuan with at most two decimals, e.g. 58 or 58.50."),
+            field="bill",
+        ) from None
+    if fen <= 0:
+        raise Refused(code="invalid", message=_("The bill must be more than zero."), field="bill")
+    if fen > MAX_BILL_FEN:
+        raise Refused(code="invalid", message=_("The bill is too large."), field="bill")
+    return fen
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+class Error(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class TerminalOut(Schema):
+    id: int
+    name: str
+    kind: str
+    org: str
+    place: str
+    takes_codes: bool
+
+
+class ScanIn(Schema):
+    code: str = Field(max_length=64, description="the member's 20 digits")
+    bill: str = Field(max_length=20, description="the bill in yuan, e.g. 58.50")
+    terminal_id: int | None = Field(default=None, description="only when signed in as a cashier")
+
+
+class VoidIn(Schema):
+    redemption_id: int
+    reason: str = Field(max_length=200)
+    terminal_id: int | None = None
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/terminal", auth=pos_auth, response={200: TerminalOut, 401: Error, 403: Error, 404: Error}
+)
+def terminal_whoami(request: HttpRequest, terminal_id: int | None = None) -> dict[str, Any]:
+    """Who this terminal is and where it stands."""
+    from gonghui.codes import dispatch
+
+    terminal = _terminal(request, terminal_id)
+    return {
+        "id": terminal.pk,
+        "name": terminal.name,
+        "kind": terminal.kind,
+        "org": terminal.org.name,
+        "place": places([terminal]).get(terminal.pk, ""),
+        "takes_codes": dispatch.handler_for(terminal.context_type) is not None,
+    }
+
+
+@router.post(
+    "/scan",
+    auth=pos_auth,
+    response={
+        200: dict[str, Any],
+        400: Error,
+        401: Error,
+        403: Error,
+        404: Error,
+        409: Error,
+        413: Error,
+        423: Error,
+        429: Error,
+    },
+)
+def scan(
+    request: HttpRequest,
+    data: ScanIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+) -> JsonResponse:
+    """The bill and the member's code: the code app's dispatch with ``{"bill_fen": …}``.
+    A retry with the same Idempotency-Key and body returns the first answer and changes nothing."""
+    terminal = _terminal(request, data.terminal_id)
+    bill_fen = bill_fen_of(data.bill)
+    result = codes_services.scan_code(
+        terminal=terminal,
+        code=data.code,
+        payload={"bill_fen": bill_fen},
+        idempotency_key=idempotency_key,
+    )
+    response = JsonResponse(result.body, status=result.status)
+    if result.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return _no_store(response)
+
+
+def _row(r: Redemption) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "time": to_local(r.created_at).strftime("%H:%M:%S"),
+        "offer": r.offer.title,
+        "member": codes_services.masked_name(r.member.name),
+        "bill_fen": r.bill_fen,
+        "discount_fen": r.discount_fen,
+        "subsidy_fen": r.subsidy_fen,
+        "pay_fen": r.pay_fen,
+        "voided": r.status == Redemption.Status.VOIDED,
+        "terminal_id": r.terminal_id,
+    }
+
+
+@router.get(
+    "/today", auth=pos_auth, response={200: dict[str, Any], 401: Error, 403: Error, 404: Error}
+)
+def today(request: HttpRequest, terminal_id: int | None = None) -> JsonResponse:
+    """The store's redemptions today (Asia/Shanghai), newest first, and the totals of those not
+    voided."""
+    terminal = _terminal(request, terminal_id)
+    store = store_of(terminal)
+    rows = (
+        [_row(r) for r in benefits_selectors.store_redemptions_today(store=store)]
+        if store is not None
+        else []
+    )
+    live = [r for r in rows if not r["voided"]]
+    totals = {
+        "count": len(live),
+        "bill_fen": sum(r["bill_fen"] for r in live),
+        "discount_fen": sum(r["discount_fen"] for r in live),
+        "subsidy_fen": sum(r["subsidy_fen"] for r in live),
+        "pay_fen": sum(r["pay_fen"] for r in live),
+    }
+    last = next((r for r in rows if not r["voided"] and r["terminal_id"] == terminal.pk), None)
+    body = {"items": rows, "totals": totals, "last_id": last["id"] if last else None}
+    return _no_store(JsonResponse(body))
+
+
+@router.post(
+    "/void",
+    auth=pos_auth,
+    response={200: dict[str, Any], 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
+)
+def void(
+    request: HttpRequest,
+    data: VoidIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+) -> JsonResponse:
+    """Void a redemption made today at this terminal's store, with a reason."""
+    terminal = _terminal(request, data.terminal_id)
+    store = store_of(terminal)
+    reason = data.reason.strip()
+    if not reason:
+        raise Refused(code="required", message=_("Give a reason for voiding."), field="reason")
+    redemption = (
+        Redemption.objects.filter(pk=data.redemption_id, store=store, local_date=local_today())
+        .select_related("offer", "member")
+        .first()
+        if store is not None
+        else None
+    )
+    if redemption is None:
+        raise NotFound(field="redemption_id")
+    principal = request.auth  # type: ignore[attr-defined]
+    voided = benefits_services.redemption_void(
+        redemption=redemption,
+        reason=reason,
+        actor=None if isinstance(principal, Terminal) else principal,
+        idempotency_key=codes_services._check_key(idempotency_key),
+    )
+    return _no_store(JsonResponse({"ok": True, "redemption": _row(voided)}))
