@@ -52,5 +52,9 @@ def _mount_routers() -> None:
 
     api.add_router("/benefits/", benefits_router)
 
+    from gonghui.venues.api import router as venues_router
+
+    api.add_router("/venues/", venues_router)
+
 
 _mount_routers()
