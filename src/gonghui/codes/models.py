@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gonghui.members.models import Member
 from gonghui.orgs.models import Org
@@ -20,7 +21,7 @@ class Credential(models.Model):
     (step, seq) is strictly greater, and the mark moves by one conditional UPDATE."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("credential status", "Active")
         REVOKED = "revoked", _("Revoked")
 
     class RevokeReason(models.TextChoices):
