@@ -55,6 +55,11 @@ def _mount_routers() -> None:
     from gonghui.venues.api import router as venues_router
 
     api.add_router("/venues/", venues_router)
+    from gonghui.assistance.api import router as assistance_router
+    from gonghui.rights.api import router as rights_router
+
+    api.add_router("/assistance/", assistance_router)
+    api.add_router("/rights/", rights_router)
 
 
 _mount_routers()

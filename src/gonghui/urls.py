@@ -10,6 +10,8 @@ urlpatterns = [
     path("m/code/", include("gonghui.codes.urls")),  # before "m/"
     path("m/jobs/", include("gonghui.jobs.urls")),  # before "m/"
     path("m/venues/", include("gonghui.venues.urls")),  # before "m/"
+    path("m/assistance/", include("gonghui.assistance.urls")),  # before "m/"
+    path("m/rights/", include("gonghui.rights.urls")),  # before "m/"
     path("m/", include("gonghui.members.urls_h5")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,0 +1,387 @@
+"""Console of hardship assistance: files (assigned case worker or supervisors only; every opening
+audited), their actions page (transitions, assignment, help), help records, gradient rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
+
+from gonghui.core.audit import client_ip
+from gonghui.core.errors import Refused
+from gonghui.core.money import format_fen, parse_yuan
+from gonghui.core.timeutil import local_today
+from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.models import Org, Role
+from gonghui.orgs.scoping import can, visible_orgs
+
+from . import selectors, services
+from .models import GradientRule, HardshipFile, HelpKind, HelpRecord, HouseholdMember
+
+
+def _can_open(request: HttpRequest, obj: Any = None) -> bool:
+    if obj is None:
+        return can(request.user, "assistance.supervise") or can(request.user, "assistance.work")
+    return selectors.files_visible(request.user).filter(pk=obj.pk).exists()
+
+
+class HouseholdInline(TabularInline):
+    model = HouseholdMember
+    fields = ("relation", "name", "birth_date", "health", "income")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=_("Income (last 12 months)"))
+    def income(self, obj: HouseholdMember) -> str:
+        return format_fen(obj.income_fen)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _can_open(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class HelpInline(TabularInline):
+    model = HelpRecord
+    fields = ("given_on", "kind", "amount", "paid_by", "note", "created_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=_("Amount"))
+    def amount(self, obj: HelpRecord) -> str:
+        return format_fen(obj.amount_fen)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _can_open(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TransitionForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            ("verify", _("Verify")),
+            ("activate", _("Activate")),
+            ("review", _("Record the yearly review")),
+            ("close", _("Close")),
+            ("reopen", _("Reopen (returned to hardship)")),
+        ],
+    )
+    note = forms.CharField(label=_("Note or reason"), max_length=200, required=False)
+
+
+class AssignForm(forms.Form):
+    case_worker = forms.ModelChoiceField(label=_("Case worker"), queryset=None)  # type: ignore[arg-type]
+
+    def __init__(self, *args: Any, file: HardshipFile, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        paths = [file.org.path[:i] for i in range(Org.steplen, len(file.org.path) + 1, Org.steplen)]
+        self.fields["case_worker"].queryset = (
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                role_assignments__role=Role.CASE_WORKER,
+                role_assignments__org__path__in=paths,
+            )
+            .distinct()
+            .order_by("username")
+        )
+
+
+class HelpForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of help"), choices=HelpKind.choices)
+    amount = forms.CharField(label=_("Amount (yuan)"), max_length=16, required=False)
+    given_on = forms.DateField(label=_("Date"), initial=local_today)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def clean_amount(self) -> int:
+        value = self.cleaned_data.get("amount") or ""
+        if not value:
+            return 0
+        try:
+            fen = parse_yuan(value)
+        except ValueError:
+            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
+        if fen < 0:
+            raise forms.ValidationError(_("The amount cannot be negative."))
+        return fen
+
+
+@admin.register(HardshipFile)
+class HardshipFileAdmin(ScopedAdmin):
+    view_capability = "assistance.supervise"
+    change_capability = None
+    inlines = [HouseholdInline, HelpInline]
+    list_display = (
+        "id",
+        "member",
+        "org",
+        "category",
+        "worker_type",
+        "status",
+        "is_returned",
+        "case_worker",
+        "next_review_on",
+    )
+    list_filter = ("status", "category", "worker_type", "is_returned")
+    search_fields = ("=id", "member__name")
+    list_select_related = ("member", "org", "case_worker")
+    ordering = ("-created_at",)
+    fields = (
+        "member",
+        "org",
+        "category",
+        "worker_type",
+        "main_cause",
+        "secondary_causes_display",
+        "status",
+        "is_returned",
+        "case_worker",
+        "applicant_income",
+        "other_income",
+        "household_size",
+        "household_income",
+        "per_capita_income",
+        "housing",
+        "housing_note",
+        "health_note",
+        "evidence_note",
+        "applied_on",
+        "activated_on",
+        "last_reviewed_on",
+        "next_review_on",
+        "closed_on",
+        "close_reason",
+        "actions_link",
+    )
+    readonly_fields = fields
+
+    # Assignment-aware scope: supervisors see their subtree, case workers their own files.
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return HardshipFile.objects.filter(selectors.file_visible_q(request.user)).select_related(
+            "member", "org", "case_worker"
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _can_open(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _can_open(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    @admin.display(description=_("Secondary causes"))
+    def secondary_causes_display(self, obj: HardshipFile) -> str:
+        labels = dict(HardshipFile._meta.get_field("main_cause").choices)  # type: ignore[arg-type]
+        return ", ".join(str(labels[c]) for c in obj.secondary_causes)
+
+    @admin.display(description=_("Applicant's income"))
+    def applicant_income(self, obj: HardshipFile) -> str:
+        return format_fen(obj.applicant_income_fen)
+
+    @admin.display(description=_("Other household income"))
+    def other_income(self, obj: HardshipFile) -> str:
+        return format_fen(obj.other_income_fen)
+
+    @admin.display(description=_("Household income"))
+    def household_income(self, obj: HardshipFile) -> str:
+        return format_fen(obj.household_income_fen)
+
+    @admin.display(description=_("Per-capita income"))
+    def per_capita_income(self, obj: HardshipFile) -> str:
+        return format_fen(obj.per_capita_income_fen)
+
+    @admin.display(description=_("Actions"))
+    def actions_link(self, obj: HardshipFile) -> Any:
+        from django.utils.html import format_html
+
+        url = reverse("admin:assistance_hardshipfile_act", args=[obj.pk])
+        return format_html('<a href="{}" data-testid="file-actions">{}</a>', url, _("Open actions"))
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "GET":
+            # 404 when not visible; otherwise the opening is audited.
+            selectors.file_open(
+                user=request.user, pk=object_id, via="console", ip=client_ip(request)
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        act = path(
+            "<path:object_id>/act/",
+            self.admin_site.admin_view(self.act_view),
+            name="assistance_hardshipfile_act",
+        )
+        return [act, *super().get_urls()]
+
+    def act_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Transitions, assignment and help for one file (services refuse what is not allowed)."""
+        try:
+            file = selectors.files_visible(request.user).get(pk=object_id)
+        except (HardshipFile.DoesNotExist, ValueError):
+            raise Http404 from None
+        which = request.POST.get("form") if request.method == "POST" else None
+        transition = TransitionForm(request.POST if which == "transition" else None)
+        assign = AssignForm(request.POST if which == "assign" else None, file=file)
+        help_form = HelpForm(request.POST if which == "help" else None)
+        bound = {"transition": transition, "assign": assign, "help": help_form}.get(which or "")
+        if bound is not None and bound.is_valid():
+            data = bound.cleaned_data
+            try:
+                if which == "transition":
+                    services.file_transition(
+                        file=file, action=data["action"], note=data["note"], actor=request.user
+                    )
+                elif which == "assign":
+                    services.file_assign(
+                        file=file, case_worker=data["case_worker"], actor=request.user
+                    )
+                else:
+                    services.help_record_create(
+                        file=file,
+                        kind=data["kind"],
+                        amount_fen=data["amount"],
+                        given_on=data["given_on"],
+                        note=data["note"],
+                        actor=request.user,
+                    )
+            except Refused as exc:
+                messages.error(request, str(exc.message))
+            else:
+                messages.success(request, _("Done."))
+                return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": file,
+            "title": _("Actions on file #%(pk)s") % {"pk": file.pk},
+            "transition_form": transition,
+            "assign_form": assign if can(request.user, "assistance.supervise", file.org) else None,
+            "help_form": help_form,
+            "events": file.events.select_related("actor"),
+        }
+        response = TemplateResponse(request, "admin/assistance/act.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@admin.register(HelpRecord)
+class HelpRecordAdmin(ScopedAdmin):
+    scope_field = "file__org"
+    view_capability = "assistance.supervise"
+    change_capability = None
+    list_display = ("given_on", "kind", "amount", "file", "paid_by", "created_by")
+    list_filter = ("kind",)
+    list_select_related = ("file__member", "paid_by", "created_by")
+    ordering = ("-given_on", "-pk")
+    date_hierarchy = "given_on"
+    fields = (
+        "file",
+        "kind",
+        "amount",
+        "given_on",
+        "note",
+        "paid_by",
+        "ledger_transaction",
+        "created_by",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return HelpRecord.objects.filter(selectors.file_visible_q(request.user, "file"))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _can_open(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return _can_open(request)
+        return _can_open(request, obj.file)
+
+    @admin.display(description=_("Amount"))
+    def amount(self, obj: HelpRecord) -> str:
+        return format_fen(obj.amount_fen)
+
+
+class GradientRuleForm(forms.ModelForm):
+    ceiling_yuan = forms.CharField(label=_("Yearly ceiling per file (yuan)"), max_length=16)
+
+    class Meta:
+        model = GradientRule
+        fields = ("org", "year", "category", "kind")
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if self.instance.pk is not None:
+            c = self.instance.ceiling_fen
+            self.fields["ceiling_yuan"].initial = f"{c // 100}.{c % 100:02d}"
+
+    def clean_ceiling_yuan(self) -> int:
+        try:
+            fen = parse_yuan(self.cleaned_data.get("ceiling_yuan", ""))
+        except ValueError:
+            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
+        if fen < 0:
+            raise forms.ValidationError(_("The amount cannot be negative."))
+        self.instance.ceiling_fen = fen
+        return fen
+
+
+@admin.register(GradientRule)
+class GradientRuleAdmin(ScopedAdmin):
+    form = GradientRuleForm
+    view_capability = "assistance.rules"
+    change_capability = "assistance.rules"
+    delete_capability = "assistance.rules"
+    list_display = ("year", "org", "category", "kind", "ceiling")
+    list_filter = ("year", "category", "kind")
+    list_select_related = ("org",)
+    ordering = ("-year", "org__path", "category", "kind")
+
+    @admin.display(description=_("Yearly ceiling per file"))
+    def ceiling(self, obj: GradientRule) -> str:
+        return format_fen(obj.ceiling_fen)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "org":
+            kwargs["queryset"] = visible_orgs(request.user, "assistance.rules").order_by("path")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        # Figures of the year for the user's orgs (people visited, grants, amounts).
+        extra_context = dict(extra_context or {})
+        year = local_today().year
+        roots = visible_orgs(request.user, "assistance.figures").order_by("path")
+        tops = [o for o in roots if not any(o.path.startswith(r.path) and o != r for r in roots)]
+        extra_context["assistance_figures"] = [
+            (org, {**selectors.figures(org=org, year=year)}) for org in tops[:10]
+        ]
+        return super().changelist_view(request, extra_context)

@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AssistanceConfig(AppConfig):
+    name = "gonghui.assistance"
+    label = "assistance"
+    verbose_name = _("Hardship assistance")
+
+    def ready(self) -> None:
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        # Supervisors: every file in their subtree; rules and figures.
+        grant("assistance.supervise", *admins)
+        # Case workers: only the files assigned to them (in their subtree).
+        grant("assistance.work", Role.CASE_WORKER)
+        # Gradient rules and yearly figures (no personal data).
+        grant("assistance.rules", *admins)
+        grant("assistance.figures", *admins, Role.AUDITOR)
+
+        from gonghui.members import h5menu
+
+        h5menu.register(
+            key="assistance", label=_("Hardship help"), url_name="assistance:home", order=60
+        )

@@ -1,0 +1,94 @@
+"""The member's hardship application form (H5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.money import parse_yuan
+
+from .models import Category, Cause, HouseholdMember, Housing, WorkerType
+
+HOUSEHOLD_ROWS = 6
+
+
+class YuanField(forms.CharField):
+    """An amount in yuan (up to two decimals), cleaned to integer fen."""
+
+    def __init__(self, **kw: Any) -> None:
+        kw.setdefault("required", False)
+        kw.setdefault("max_length", 16)
+        super().__init__(**kw)
+
+    def clean(self, value: Any) -> int:  # type: ignore[override]
+        value = super().clean(value)
+        if not value:
+            return 0
+        try:
+            fen = parse_yuan(value)
+        except ValueError:
+            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
+        if fen < 0:
+            raise forms.ValidationError(_("The amount cannot be negative."))
+        return fen
+
+
+class ApplyForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    worker_type = forms.ChoiceField(label=_("Type"), choices=WorkerType.choices)
+    main_cause = forms.ChoiceField(label=_("Main cause"), choices=Cause.choices)
+    secondary_causes = forms.MultipleChoiceField(
+        label=_("Secondary causes (at most three)"),
+        choices=Cause.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    applicant_income = YuanField(label=_("Your income over the last 12 months (yuan)"))
+    other_income = YuanField(
+        label=_("Other household income over the last 12 months (yuan)"),
+        help_text=_("Pensions, allowances, rent and the like."),
+    )
+    housing = forms.ChoiceField(label=_("Housing"), choices=Housing.choices)
+    housing_note = forms.CharField(label=_("Housing details"), max_length=200, required=False)
+    health_note = forms.CharField(label=_("Health"), max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        causes = data.get("secondary_causes") or []
+        if len(causes) > 3:
+            self.add_error("secondary_causes", _("At most three secondary causes."))
+        if data.get("main_cause") in causes:
+            self.add_error("secondary_causes", _("A secondary cause cannot be the main cause."))
+        return data
+
+
+class HouseholdRowForm(forms.Form):
+    relation = forms.ChoiceField(
+        label=_("Relation"),
+        choices=[("", "—"), *HouseholdMember.Relation.choices],
+        required=False,
+    )
+    name = forms.CharField(label=_("Name"), max_length=60, required=False)
+    birth_date = forms.DateField(
+        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    health = forms.ChoiceField(
+        label=_("Health"), choices=HouseholdMember.Health.choices, required=False
+    )
+    income = YuanField(label=_("Income over the last 12 months (yuan)"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        filled = data.get("name") or data.get("relation")
+        if filled and not (data.get("name") and data.get("relation") and data.get("birth_date")):
+            raise forms.ValidationError(
+                _("A household member needs relation, name and birth date.")
+            )
+        return data
+
+
+HouseholdFormSet = forms.formset_factory(
+    HouseholdRowForm, extra=HOUSEHOLD_ROWS, max_num=HOUSEHOLD_ROWS
+)

@@ -1,0 +1,291 @@
+"""Hardship files (困难职工档案), their household members, gradient rules and help records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.models import AppendOnlyModel
+from gonghui.members.models import Member
+from gonghui.orgs.models import Org
+
+
+class Category(models.TextChoices):
+    DEEP = "deep", _("Deep hardship")
+    RELATIVE = "relative", _("Relative hardship")
+    ACCIDENT = "accident", _("Accident-caused hardship")
+
+
+class WorkerType(models.TextChoices):
+    URBAN_WORKER = "urban_worker", _("Urban worker in hardship")
+    MIGRANT = "migrant", _("Migrant worker in hardship")
+
+
+class Cause(models.TextChoices):
+    ILLNESS = "illness", _("Illness")
+    DISABILITY = "disability", _("Disability")
+    UNEMPLOYMENT = "unemployment", _("Unemployment")
+    ACCIDENT = "accident", _("Accident")
+    EDUCATION = "education", _("Education costs")
+    DISASTER = "disaster", _("Disaster")
+    OTHER = "other", _("Other")
+
+
+class Housing(models.TextChoices):
+    OWN = "own", _("Own home")
+    RENTED = "rented", _("Rented")
+    PUBLIC = "public", _("Public rental housing")
+    DORMITORY = "dormitory", _("Dormitory")
+    NONE = "none", _("No stable housing")
+
+
+class HelpKind(models.TextChoices):
+    VISIT = "visit", _("Visit")
+    LIVING = "living", _("Living grant")
+    EDUCATION = "education", _("Education aid")
+    MEDICAL = "medical", _("Medical aid")
+
+
+class HardshipFile(models.Model):
+    """One household's hardship file. Status: applied → verified → active (reviewed yearly) →
+    closed; a closed file can be reopened (返困)."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        VERIFIED = "verified", _("Verified")
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("Applicant"), on_delete=models.PROTECT, related_name="+"
+    )
+    org = models.ForeignKey(
+        Org, verbose_name=_("Union"), on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.CharField(_("Category"), max_length=12, choices=Category.choices)
+    worker_type = models.CharField(_("Type"), max_length=16, choices=WorkerType.choices)
+    main_cause = models.CharField(_("Main cause"), max_length=16, choices=Cause.choices)
+    secondary_cause_1 = models.CharField(
+        _("Secondary cause 1"), max_length=16, choices=Cause.choices, blank=True, default=""
+    )
+    secondary_cause_2 = models.CharField(
+        _("Secondary cause 2"), max_length=16, choices=Cause.choices, blank=True, default=""
+    )
+    secondary_cause_3 = models.CharField(
+        _("Secondary cause 3"), max_length=16, choices=Cause.choices, blank=True, default=""
+    )
+    applicant_income_fen = models.BigIntegerField(
+        _("Applicant's income (fen, last 12 months)"), default=0
+    )
+    other_income_fen = models.BigIntegerField(
+        _("Other household income (fen, last 12 months)"), default=0
+    )
+    household_size = models.PositiveSmallIntegerField(_("Household size"), default=1)
+    household_income_fen = models.BigIntegerField(
+        _("Household income (fen, last 12 months)"), default=0, editable=False
+    )
+    per_capita_income_fen = models.BigIntegerField(
+        _("Per-capita income (fen per year)"), default=0, editable=False
+    )
+    housing = models.CharField(_("Housing"), max_length=12, choices=Housing.choices)
+    housing_note = models.CharField(_("Housing details"), max_length=200, blank=True)
+    health_note = models.CharField(_("Health"), max_length=200, blank=True)
+    evidence_note = models.TextField(_("Evidence checked"), blank=True)
+    status = models.CharField(
+        _("Status"), max_length=12, choices=Status.choices, default=Status.APPLIED
+    )
+    is_returned = models.BooleanField(_("Returned to hardship"), default=False)
+    case_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Case worker"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    applied_on = models.DateField(_("Applied on"))
+    activated_on = models.DateField(_("Activated on"), null=True, blank=True)
+    last_reviewed_on = models.DateField(_("Last reviewed on"), null=True, blank=True)
+    next_review_on = models.DateField(_("Next review due"), null=True, blank=True)
+    reminded_on = models.DateField(_("Review reminder sent on"), null=True, blank=True)
+    closed_on = models.DateField(_("Closed on"), null=True, blank=True)
+    close_reason = models.CharField(_("Reason for closing"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Hardship file")
+        verbose_name_plural = _("Hardship files")
+        indexes = [models.Index(fields=["status", "next_review_on"])]
+        constraints = [
+            # Secondary causes: never the main cause, never twice, filled from the first slot.
+            models.CheckConstraint(
+                condition=~Q(secondary_cause_1=models.F("main_cause"))
+                & ~Q(secondary_cause_2=models.F("main_cause"))
+                & ~Q(secondary_cause_3=models.F("main_cause")),
+                name="hardship_secondary_not_main",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(secondary_cause_2="") | ~Q(secondary_cause_2=models.F("secondary_cause_1"))
+                )
+                & (Q(secondary_cause_3="") | ~Q(secondary_cause_3=models.F("secondary_cause_1")))
+                & (Q(secondary_cause_3="") | ~Q(secondary_cause_3=models.F("secondary_cause_2"))),
+                name="hardship_secondary_distinct",
+            ),
+            models.CheckConstraint(
+                condition=(Q(secondary_cause_2="") | ~Q(secondary_cause_1=""))
+                & (Q(secondary_cause_3="") | ~Q(secondary_cause_2="")),
+                name="hardship_secondary_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(household_size__gte=1)
+                & Q(applicant_income_fen__gte=0)
+                & Q(other_income_fen__gte=0),
+                name="hardship_income_nonneg",
+            ),
+            # One open file per member (a closed one may be followed by a new one: 返困).
+            models.UniqueConstraint(
+                fields=["member"], condition=~Q(status="closed"), name="hardship_one_open_file"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.name} · {self.get_category_display()}"
+
+    @property
+    def secondary_causes(self) -> list[str]:
+        return [
+            c for c in (self.secondary_cause_1, self.secondary_cause_2, self.secondary_cause_3) if c
+        ]
+
+    def flag_for(self, year: int) -> str:
+        """增量 (new), 存量 (carried) or 返困 (returned) for ``year``; "" if not active then."""
+        if self.is_returned:
+            return "returned"
+        if self.activated_on is None:
+            return ""
+        return "new" if self.activated_on.year == year else "carried"
+
+
+class HouseholdMember(models.Model):
+    """Another person of the applicant's household: minimal data only."""
+
+    class Relation(models.TextChoices):
+        SPOUSE = "spouse", _("Spouse")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+        OTHER = "other", _("Other relative")
+
+    class Health(models.TextChoices):
+        HEALTHY = "healthy", _("Healthy")
+        CHRONIC = "chronic", _("Chronic illness")
+        SERIOUS = "serious", _("Serious illness")
+        DISABLED = "disabled", _("Disabled")
+
+    file = models.ForeignKey(HardshipFile, on_delete=models.CASCADE, related_name="household")
+    relation = models.CharField(_("Relation"), max_length=8, choices=Relation.choices)
+    name = models.CharField(_("Name"), max_length=60)
+    birth_date = models.DateField(_("Birth date"))
+    health = models.CharField(
+        _("Health"), max_length=10, choices=Health.choices, default=Health.HEALTHY
+    )
+    income_fen = models.BigIntegerField(_("Income (fen, last 12 months)"), default=0)
+
+    class Meta:
+        verbose_name = _("Household member")
+        verbose_name_plural = _("Household members")
+        constraints = [
+            models.CheckConstraint(condition=Q(income_fen__gte=0), name="household_income_nonneg")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relation_display()} {self.name}"
+
+
+class FileEvent(AppendOnlyModel):
+    """The file's history of transitions (append-only)."""
+
+    file = models.ForeignKey(HardshipFile, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("Action"), max_length=16)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    note = models.CharField(_("Note"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("Time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("File event")
+        verbose_name_plural = _("File events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_status} → {self.to_status}"
+
+
+class GradientRule(models.Model):
+    """Which category gets which kind of help in a year, and the yearly ceiling per file.
+
+    A file is governed by the rule of the nearest org above it (itself included) that has one for
+    (year, category, kind); that org's assistance fund pays."""
+
+    org = models.ForeignKey(
+        Org, verbose_name=_("Union"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("Year"))
+    category = models.CharField(_("Category"), max_length=12, choices=Category.choices)
+    kind = models.CharField(_("Kind of help"), max_length=12, choices=HelpKind.choices)
+    ceiling_fen = models.BigIntegerField(_("Yearly ceiling per file (fen)"))
+
+    class Meta:
+        verbose_name = _("Gradient rule")
+        verbose_name_plural = _("Gradient rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "year", "category", "kind"], name="gradient_rule_unique"
+            ),
+            models.CheckConstraint(condition=Q(ceiling_fen__gte=0), name="gradient_ceiling_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_category_display()} · {self.get_kind_display()}"
+
+
+class HelpRecord(models.Model):
+    """A visit, grant or aid given to a file; money moves through the ledger."""
+
+    file = models.ForeignKey(
+        HardshipFile, verbose_name=_("File"), on_delete=models.PROTECT, related_name="help"
+    )
+    kind = models.CharField(_("Kind of help"), max_length=12, choices=HelpKind.choices)
+    amount_fen = models.BigIntegerField(_("Amount (fen)"), default=0)
+    given_on = models.DateField(_("Date"))
+    note = models.CharField(_("Note"), max_length=200, blank=True)
+    paid_by = models.ForeignKey(
+        Org, verbose_name=_("Paid by"), on_delete=models.PROTECT, related_name="+"
+    )
+    ledger_transaction = models.ForeignKey(
+        "funds.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("By"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Help record")
+        verbose_name_plural = _("Help records")
+        indexes = [models.Index(fields=["file", "kind", "given_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="help_amount_nonneg")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.given_on}"

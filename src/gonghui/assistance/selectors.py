@@ -1,0 +1,103 @@
+"""Reads of hardship assistance. Who sees a file: its assigned case worker (holding the case-worker
+role over the file's union) and the supervisors (federation and union admins above it). Anyone
+else gets 404, exactly like an absent file. Every opening of a file is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+
+from gonghui.core.audit import audit_record
+from gonghui.members.models import Member
+from gonghui.orgs.models import Org
+from gonghui.orgs.scoping import scope_q
+
+from .models import HardshipFile, HelpKind, HelpRecord
+
+REMIND_DAYS_AHEAD = 30
+
+
+def file_visible_q(user: Any, field: str = "") -> Q:
+    """Files ``user`` may open: supervised subtree, or assigned to them within their scope."""
+    prefix = f"{field}__" if field else ""
+    supervised = scope_q(user, "assistance.supervise", f"{prefix}org")
+    assigned = scope_q(user, "assistance.work", f"{prefix}org") & Q(
+        **{f"{prefix}case_worker": getattr(user, "pk", None)}
+    )
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    return supervised | assigned
+
+
+def files_visible(user: Any) -> QuerySet[HardshipFile]:
+    return HardshipFile.objects.filter(file_visible_q(user)).select_related("member", "org")
+
+
+def file_open(*, user: Any, pk: Any, via: str, ip: str | None = None) -> HardshipFile:
+    """Fetch one file for ``user`` (404 if not theirs to see) and audit the opening."""
+    try:
+        file = files_visible(user).get(pk=pk)
+    except (HardshipFile.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="assistance.file.view",
+            obj=file,
+            org=file.org,
+            data={"via": via},
+            ip=ip,
+        )
+    return file
+
+
+def files_of_member(*, member: Member) -> list[HardshipFile]:
+    return list(HardshipFile.objects.filter(member=member).order_by("-created_at"))
+
+
+def files_due_for_review(*, today: dt.date) -> QuerySet[HardshipFile]:
+    """Active files whose yearly review falls due within REMIND_DAYS_AHEAD days (or is late)."""
+    return HardshipFile.objects.filter(
+        status=HardshipFile.Status.ACTIVE,
+        next_review_on__lte=today + dt.timedelta(days=REMIND_DAYS_AHEAD),
+    ).select_related("org", "case_worker")
+
+
+def help_given(*, file: HardshipFile, kind: str, year: int) -> int:
+    return (
+        HelpRecord.objects.filter(file=file, kind=kind, given_on__year=year).aggregate(
+            s=Sum("amount_fen")
+        )["s"]
+        or 0
+    )
+
+
+def figures(*, org: Org, year: int) -> dict[str, Any]:
+    """Yearly figures for an org's subtree: people visited, grants and amounts by kind, files."""
+    records = HelpRecord.objects.filter(file__org__path__startswith=org.path, given_on__year=year)
+    by_kind = {
+        row["kind"]: {"count": row["n"], "amount_fen": row["s"] or 0}
+        for row in records.values("kind").annotate(n=Count("pk"), s=Sum("amount_fen"))
+    }
+    files = HardshipFile.objects.filter(org__path__startswith=org.path)
+    active = files.filter(status=HardshipFile.Status.ACTIVE)
+    return {
+        "year": year,
+        "people_visited": records.filter(kind=HelpKind.VISIT)
+        .values("file__member")
+        .distinct()
+        .count(),
+        "grants": records.exclude(kind=HelpKind.VISIT).count(),
+        "grant_amount_fen": records.exclude(kind=HelpKind.VISIT).aggregate(s=Sum("amount_fen"))["s"]
+        or 0,
+        "amount_fen": records.aggregate(s=Sum("amount_fen"))["s"] or 0,
+        "by_kind": by_kind,
+        "active_files": active.count(),
+        "new_files": active.filter(activated_on__year=year, is_returned=False).count(),
+        "carried_files": active.filter(activated_on__year__lt=year, is_returned=False).count(),
+        "returned_files": active.filter(is_returned=True).count(),
+    }

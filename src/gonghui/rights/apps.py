@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RightsConfig(AppConfig):
+    name = "gonghui.rights"
+    label = "rights"
+    verbose_name = _("Rights and legal aid")
+
+    def ready(self) -> None:
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        # Supervisors: every case in their subtree (assign, follow, close).
+        grant("rights.supervise", *admins)
+        # Lawyers and case workers: only the cases assigned to them (in their subtree).
+        grant("rights.work", Role.LAWYER, Role.CASE_WORKER)
+        # Case types and collective contracts (no personal data).
+        grant("rights.config", Role.FEDERATION_ADMIN)
+        grant("rights.contracts", *admins, Role.AUDITOR)
+        grant("rights.contracts_manage", *admins)
+
+        from gonghui.members import h5menu
+
+        h5menu.register(key="rights", label=_("Legal aid"), url_name="rights:home", order=62)
