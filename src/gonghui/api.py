@@ -51,6 +51,9 @@ def _mount_routers() -> None:
     from gonghui.benefits.api import router as benefits_router
 
     api.add_router("/benefits/", benefits_router)
+    from gonghui.pos.api import router as pos_router
+
+    api.add_router("/pos/", pos_router)
 
     from gonghui.venues.api import router as venues_router
 

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "gonghui.funds",
     "gonghui.activities",
     "gonghui.benefits",
+    "gonghui.pos",  # the checkout page and member offer pages (above benefits)
     "gonghui.staffauth",
     "gonghui.mutualaid",
     "gonghui.assistance",
