@@ -63,6 +63,9 @@ def _mount_routers() -> None:
 
     api.add_router("/assistance/", assistance_router)
     api.add_router("/rights/", rights_router)
+    from gonghui.mutualaid.api import router as mutualaid_router
+
+    api.add_router("/mutualaid/", mutualaid_router)
 
 
 _mount_routers()

@@ -13,6 +13,7 @@ urlpatterns = [
     path("m/assistance/", include("gonghui.assistance.urls")),  # before "m/"
     path("m/rights/", include("gonghui.rights.urls")),  # before "m/"
     path("m/offers/", include("gonghui.pos.member_urls")),  # before "m/"
+    path("m/aid/", include("gonghui.mutualaid.urls")),  # before "m/"
     path("m/", include("gonghui.members.urls_h5")),
     path("pos/", include("gonghui.pos.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,50 @@
+"""Forms of the member H5 and the console: validate and normalise; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gonghui.core.money import parse_yuan
+
+from .models import BenefitCategory, RejectReason
+
+
+class ClaimForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("Benefit category"), queryset=BenefitCategory.objects.none(), empty_label=None
+    )
+    hospital = forms.CharField(label=_("Hospital"), max_length=120)
+    invoice_no = forms.CharField(label=_("Invoice number"), max_length=40)
+    invoice_date = forms.DateField(
+        label=_("Invoice date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = forms.CharField(
+        label=_("Eligible amount (yuan)"),
+        max_length=16,
+        help_text=_("The amount the plan may reimburse, as on the settlement sheet."),
+    )
+
+    def __init__(self, *args: Any, categories: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if categories is not None:
+            self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            css = "h5-select" if isinstance(field, forms.ModelChoiceField) else "h5-input"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean_amount(self) -> int:
+        try:
+            fen = parse_yuan(self.cleaned_data["amount"])
+        except ValueError:
+            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1234.50.")) from None
+        if fen <= 0:
+            raise forms.ValidationError(_("The amount must be more than zero."))
+        return fen
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=RejectReason.choices)
+    text = forms.CharField(label=_("Details"), max_length=300, required=False)
