@@ -67,7 +67,11 @@ def make_category(
     kind: str = CategoryKind.INPATIENT,
     deductible_fen: int = 100_000,
     annual_cap_fen: int = 5_000_000,
-    bands: tuple[tuple[int | None, int], ...] = ((1_000_000, 5000), (5_000_000, 6000), (None, 7000)),
+    bands: tuple[tuple[int | None, int], ...] = (
+        (1_000_000, 5000),
+        (5_000_000, 6000),
+        (None, 7000),
+    ),
 ) -> BenefitCategory:
     category = BenefitCategory.objects.create(
         plan=plan, kind=kind, deductible_fen=deductible_fen, annual_cap_fen=annual_cap_fen
@@ -77,7 +81,9 @@ def make_category(
     return category
 
 
-def build_world(label: str = "甲", *, members: int = 2, waiting_days: int = 0, shares: int = 1) -> World:
+def build_world(
+    label: str = "甲", *, members: int = 2, waiting_days: int = 0, shares: int = 1
+) -> World:
     fed = org_root(name=f"{label}市总工会")
     town = org_child(fed, Org.Kind.DISTRICT, name=f"{label}镇总工会")
     union = org_child(town, name=f"{label}基层工会")

@@ -109,7 +109,9 @@ amounts = st.integers(min_value=0, max_value=10**9)
 @st.composite
 def rules(draw):
     n = draw(st.integers(min_value=0, max_value=4))
-    uppers = sorted(draw(st.sets(st.integers(min_value=1, max_value=10**8), min_size=n, max_size=n)))
+    uppers = sorted(
+        draw(st.sets(st.integers(min_value=1, max_value=10**8), min_size=n, max_size=n))
+    )
     bands = [Band(u, draw(st.integers(min_value=0, max_value=10000))) for u in uppers]
     if draw(st.booleans()):
         bands.append(Band(None, draw(st.integers(min_value=0, max_value=10000))))

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from gonghui.core.errors import Refused
 from gonghui.core.models import AuditEntry
+from gonghui.core.timeutil import local_today
 from gonghui.funds.models import AccountKind, FundAccount, LedgerTransaction
 from gonghui.funds.selectors import ledger_verify
 from gonghui.members.models import Member, ServiceEvent
@@ -191,7 +192,7 @@ def test_submit_refusals(world):
     cases = [
         ({"member": outsider}, "not_enrolled"),
         ({"invoice_date": dt.date(YEAR - 1, 12, 31)}, "not_covered"),
-        ({"invoice_date": dt.date.today() + dt.timedelta(days=2)}, "invoice_in_future"),
+        ({"invoice_date": local_today() + dt.timedelta(days=2)}, "invoice_in_future"),
         ({"amount_fen": 0}, "invalid_amount"),
         ({"uploads": []}, "documents_missing"),
         ({"uploads": [upload() for _ in range(6)]}, "too_many_documents"),
@@ -207,7 +208,9 @@ def test_staff_may_enter_a_claim_without_documents_and_it_is_audited(world):
     staff = make_staff(world.union, Role.REVIEWER)
     claim = submit(world, uploads=[], actor=staff)
     assert claim.submitted_by == staff
-    assert AuditEntry.objects.filter(action="mutualaid.claim.create", object_id=str(claim.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="mutualaid.claim.create", object_id=str(claim.pk)
+    ).exists()
     with pytest.raises(Refused) as exc:  # nothing to check without documents
         services.claim_check(claim=claim, actor=staff)
     assert exc.value.code == "documents_missing"
@@ -310,13 +313,22 @@ def test_yearly_cap_across_sequential_claims(world):
         services.claim_approve(claim=second, actor=None)
     assert exc.value.code == "nothing_to_pay"
     # a second category has its own cap
-    outpatient = make_category(world.plan, kind="special_outpatient", deductible_fen=0, annual_cap_fen=300_000, bands=((None, 8000),))
+    outpatient = make_category(
+        world.plan,
+        kind="special_outpatient",
+        deductible_fen=0,
+        annual_cap_fen=300_000,
+        bands=((None, 8000),),
+    )
     third = claim_in(world, S.APPROVED, amount_fen=500_000, category=outpatient)
     assert third.payout_fen == 300_000
     # a rejected claim does not count against the cap
-    assert services.paid_this_year(
-        enrolment=enrolment_of(world), category=world.inpatient, exclude=None
-    ) == 5_000_000
+    assert (
+        services.paid_this_year(
+            enrolment=enrolment_of(world), category=world.inpatient, exclude=None
+        )
+        == 5_000_000
+    )
 
 
 def test_shares_raise_the_cap():
@@ -350,7 +362,11 @@ def test_inactive_member_cannot_be_enrolled(world):
     leaver.refresh_from_db()
     with pytest.raises(Refused) as exc:
         services.enrolment_batch_create(
-            plan=world.plan, enterprise=world.enterprise, actor=None, members=[leaver], at=ENROLLED_AT
+            plan=world.plan,
+            enterprise=world.enterprise,
+            actor=None,
+            members=[leaver],
+            at=ENROLLED_AT,
         )
     assert exc.value.code == "member_inactive"
 

@@ -20,11 +20,13 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
@@ -181,9 +183,9 @@ class EnrolmentBatchAdmin(ScopedAdmin):
             raise Http404
         form = BatchForm(request.POST or None)
         plans = scope(AidPlan.objects.filter(is_active=True), request.user, "mutualaid.plans")
-        form.fields["plan"].queryset = (
+        form.fields["plan"].queryset = (  # type: ignore[attr-defined]
             plans
-            | AidPlan.objects.filter(  # type: ignore[attr-defined]
+            | AidPlan.objects.filter(
                 is_active=True,
                 org__path__in=[
                     p
@@ -556,7 +558,7 @@ class AidClaimAdmin(ScopedAdmin):
         extra.append(
             path(
                 "<int:pk>/document/<int:doc>/",
-                wrap(self.document_view),
+                never_cache(self.document_view),  # 404 (not the login page) when signed out
                 name="mutualaid_aidclaim_document",
             )
         )
@@ -612,7 +614,9 @@ class AidClaimAdmin(ScopedAdmin):
 
         return view
 
-    def document_view(self, request: HttpRequest, pk: int, doc: int) -> HttpResponse:
+    def document_view(self, request: HttpRequest, pk: int, doc: int) -> HttpResponseBase:
+        if request.method != "GET" or not self.admin_site.has_permission(request):
+            raise Http404
         document = selectors.document_get_visible(user=request.user, pk=doc)
         if document.claim_id != pk:
             raise Http404
@@ -637,7 +641,7 @@ class AidClaimAdmin(ScopedAdmin):
                 form.add_error("member_no", _("No member with this number in your organisation."))
             else:
                 uploads = [
-                    services.Upload(name=f.name, stream=f, size=f.size)
+                    services.Upload(name=f.name or "", stream=f, size=f.size)
                     for f in request.FILES.getlist("documents")
                 ]
                 try:

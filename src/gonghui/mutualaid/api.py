@@ -220,9 +220,8 @@ def claim_pay(request: HttpRequest, claim_id: int) -> dict[str, Any]:
 def figures(request: HttpRequest, org_id: int, year: int) -> dict[str, Any]:
     """Insured person-times, reimbursements and the amount paid for an org's subtree."""
     try:
-        org = get_in_scope_or_404(
-            Org.objects.all(), request.auth, "mutualaid.figures", "", pk=org_id
-        )  # type: ignore[attr-defined]
+        user = request.auth  # type: ignore[attr-defined]
+        org = get_in_scope_or_404(Org.objects.all(), user, "mutualaid.figures", "", pk=org_id)
     except Http404:
         raise NotFound() from None
     return {"org_id": org.pk, **selectors.figures(org=org, year=year)}

@@ -3,7 +3,9 @@ the claim's documents (the member's own only; every opening audited)."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,11 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
-from gonghui.members.session import member_required
+from gonghui.members.models import Member
+from gonghui.members.session import current_member, member_required
 
 from . import selectors, services
 from .forms import ClaimForm
-from .models import AidEnrolment, BenefitCategory
+from .models import AidEnrolment, BenefitCategory, ClaimDocument
 from .services import calculator, documents
 
 
@@ -35,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "mutualaid/h5/home.html", context))
 
 
-def _categories(member: object) -> object:
+def _categories(member: Member) -> QuerySet[BenefitCategory]:
     plans = AidEnrolment.objects.filter(
         member=member, status=AidEnrolment.Status.ACTIVE
     ).values_list("plan_id", flat=True)
@@ -52,7 +55,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         uploads = [
-            services.Upload(name=f.name, stream=f, size=f.size)
+            services.Upload(name=f.name or "", stream=f, size=f.size)
             for f in request.FILES.getlist("documents")
         ]
         try:
@@ -75,7 +78,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "error": error,
-        "has_plan": categories.exists(),  # type: ignore[attr-defined]
+        "has_plan": categories.exists(),
         "max_mb": documents.MAX_DOCUMENT_BYTES // (1024 * 1024),
         "max_files": documents.MAX_DOCUMENTS,
     }
@@ -99,29 +102,33 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@member_required
-def document(request: HttpRequest, pk: int) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
+def document(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A member's own document; anyone else (signed out, another member) gets 404."""
+    member = current_member(request)
+    if member is None:
+        raise Http404
     doc = selectors.member_document_or_404(member, pk)
     return serve_document(request, doc, actor=member, via="h5")
 
 
-def serve_document(request: HttpRequest, doc: object, *, actor: object, via: str) -> HttpResponse:
+def serve_document(
+    request: HttpRequest, doc: ClaimDocument, *, actor: object, via: str
+) -> HttpResponseBase:
     """Send a stored document (the caller has checked permission); audit the opening."""
-    path = documents.stored_path(doc.stored_name)  # type: ignore[attr-defined]
+    path = documents.stored_path(doc.stored_name)
     if path is None:
         raise Http404(_("The file is missing."))
     services.document_open_record(
-        document=doc,  # type: ignore[arg-type]
+        document=doc,
         actor=actor,
         via=via,
         ip=client_ip(request),
     )
     response = FileResponse(
         open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
-        content_type=doc.content_type,  # type: ignore[attr-defined]
+        content_type=doc.content_type,
         as_attachment=False,
-        filename=doc.original_name,  # type: ignore[attr-defined]
+        filename=doc.original_name,
     )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
