@@ -99,13 +99,17 @@ run_makemessages() {  # $1 = cwd, $2 = label, rest = extra args
     local domains=(django)
     if has_js_gettext "$dir" "${JS_PRUNES[@]}"; then domains+=(djangojs); fi
     for domain in "${domains[@]}"; do
+        local po="$dir/locale/$LOCALE/LC_MESSAGES/$domain.po" keep=""
+        # Keep the old file (and its mtime, so `make messages` has nothing to redo) when unchanged.
+        if [ -f "$po" ]; then keep="$(mktemp)"; cp -p "$po" "$keep"; fi
         (cd "$dir" && "$GONGHUI" makemessages -v0 -l "$LOCALE" -d "$domain" --no-obsolete \
             --add-location=file --no-wrap "${COMMON_IGNORES[@]}" "$@")
-        local po="$dir/locale/$LOCALE/LC_MESSAGES/$domain.po"
         if [ -f "$po" ]; then
             normalise_header "$po" "$label"
+            if [ -n "$keep" ] && cmp -s "$po" "$keep"; then mv -f "$keep" "$po"; keep=""; fi
             stats "$po" "$label/$domain"
         fi
+        if [ -n "$keep" ]; then rm -f "$keep"; fi
     done
 }
 
