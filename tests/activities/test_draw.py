@@ -61,7 +61,9 @@ def test_commit_hides_the_seed_and_must_precede_the_window(union, organiser, mem
     other = make_session(activity, capacity=2)
     with pytest.raises(Refused) as exc:
         services.draw_commit(
-            actor=organiser, session=other, now=activity.registration_opens + dt.timedelta(seconds=1)
+            actor=organiser,
+            session=other,
+            now=activity.registration_opens + dt.timedelta(seconds=1),
         )
     assert exc.value.code == "too_late"
     # and nobody can apply to a lottery session without a commitment
@@ -105,7 +107,9 @@ def test_winners_follow_the_algorithm_and_nobody_wins_twice(union, organiser):
     assert session.places_left == 0
     with pytest.raises(Refused) as exc:
         services.draw_run(
-            actor=organiser, session=session, now=activity.registration_closes + dt.timedelta(hours=1)
+            actor=organiser,
+            session=session,
+            now=activity.registration_closes + dt.timedelta(hours=1),
         )
     assert exc.value.code == "already_run"
 
@@ -117,7 +121,9 @@ def test_same_seed_same_winners(union, organiser):
     ids = [r.pk for r in regs]
     order = draw_algo.draw_order(SEED, [(i, 0) for i in ids])
     assert d1.proof["order"] == order
-    assert draw_algo.draw_order(SEED, [(i, 0) for i in reversed(ids)]) == order  # input order is irrelevant
+    assert (
+        draw_algo.draw_order(SEED, [(i, 0) for i in reversed(ids)]) == order
+    )  # input order is irrelevant
     other_seed = draw_algo.draw_order("ab" * 32, [(i, 0) for i in ids])
     assert sorted(other_seed) == sorted(order)
 
@@ -144,7 +150,9 @@ def test_no_shows_draw_after_others(union, organiser):
     activity, session, _draw = lottery(union, organiser, capacity=2)
     careless = make_member(union)
     past = make_session(make_activity(union), starts_in_days=-20)
-    Registration.objects.create(session=past, member=careless, status=S.NO_SHOW, created_at=timeutil.now())
+    Registration.objects.create(
+        session=past, member=careless, status=S.NO_SHOW, created_at=timeutil.now()
+    )
     members = [careless] + [make_member(union) for _ in range(2)]
     regs = apply_all(activity, session, members)
     draw = run_and_publish(activity, session, organiser)
@@ -168,7 +176,11 @@ def test_published_proof_recomputes_from_its_own_data(client, union, organiser):
         a[0]
         for a in sorted(
             proof["applicants"],
-            key=lambda a: (a[1], hmac.new(seed, str(a[0]).encode(), hashlib.sha256).hexdigest(), a[0]),
+            key=lambda a: (
+                a[1],
+                hmac.new(seed, str(a[0]).encode(), hashlib.sha256).hexdigest(),
+                a[0],
+            ),
         )
     ]
     assert order[: proof["places"]] == proof["winners"]

@@ -133,7 +133,9 @@ def test_eligibility_org_subtree(root, union):
     other = org_child(root)
     outsider = make_member(other)
     session = make_session(make_activity(union))
-    exc = refused("not_eligible_org", services.registration_create, member=outsider, session=session)
+    exc = refused(
+        "not_eligible_org", services.registration_create, member=outsider, session=session
+    )
     assert union.name in str(exc.message)
     # an activity of the federation is open to its whole tree
     fed = make_session(make_activity(root))
@@ -276,16 +278,16 @@ def test_priority_frontline_first_then_fewer_no_shows(union, organiser):
         services.registration_create(member=m, session=session)
     result = services.applications_approve_by_priority(actor=organiser, session=session)
     assert result == {"approved": 2, "rejected": 0}
-    statuses = {
-        r.member_id: r.status for r in Registration.objects.filter(session=session)
-    }
+    statuses = {r.member_id: r.status for r in Registration.objects.filter(session=session)}
     assert statuses[frontline.pk] == S.APPROVED
     assert statuses[careless.pk] == S.APPROVED
     assert statuses[plain.pk] == S.APPLIED
 
 
 def test_checkin_once_and_walk_in(union, organiser):
-    session = make_session(make_activity(union), capacity=2, starts_at=timeutil.now() + dt.timedelta(minutes=30))
+    session = make_session(
+        make_activity(union), capacity=2, starts_at=timeutil.now() + dt.timedelta(minutes=30)
+    )
     a, walker, late = make_member(union), make_member(union), make_member(union)
     services.registration_create(member=a, session=session)
     services.checkin_record(session=session, member=a, via="terminal")
@@ -300,10 +302,17 @@ def test_checkin_once_and_walk_in(union, organiser):
 def test_checkin_windows(union, member):
     session = make_session(make_activity(union), capacity=2, starts_in_days=3)
     services.registration_create(member=member, session=session)
-    refused("checkin_not_open", services.checkin_record, session=session, member=member, via="terminal")
+    refused(
+        "checkin_not_open", services.checkin_record, session=session, member=member, via="terminal"
+    )
     later = session.ends_at + dt.timedelta(minutes=1)
     refused(
-        "checkin_closed", services.checkin_record, session=session, member=member, via="terminal", now=later
+        "checkin_closed",
+        services.checkin_record,
+        session=session,
+        member=member,
+        via="terminal",
+        now=later,
     )
 
 
@@ -312,9 +321,7 @@ def test_no_shows_after_the_session(union, organiser, member):
     other = make_member(union)
     services.registration_create(member=member, session=session)
     services.registration_create(member=other, session=session)
-    services.checkin_record(
-        session=session, member=other, via="terminal", now=session.starts_at
-    )
+    services.checkin_record(session=session, member=other, via="terminal", now=session.starts_at)
     refused("not_ended", services.attendance_close, actor=organiser, session=session)
     n = services.attendance_close(
         actor=organiser, session=session, now=session.ends_at + dt.timedelta(hours=1)
