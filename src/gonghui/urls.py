@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("m/code/", include("gonghui.codes.urls")),  # before "m/"
+    path("m/activities/", include("gonghui.activities.urls")),  # before "m/"
     path("m/jobs/", include("gonghui.jobs.urls")),  # before "m/"
     path("m/venues/", include("gonghui.venues.urls")),  # before "m/"
     path("m/assistance/", include("gonghui.assistance.urls")),  # before "m/"

@@ -53,7 +53,12 @@ def test_per_capita_from_the_household(world):
         applicant_income_fen=1_000_000,
         other_income_fen=200_001,
         household=[
-            {"relation": "spouse", "name": "甲", "birth_date": dt.date(1980, 1, 1), "income_fen": 300_000},
+            {
+                "relation": "spouse",
+                "name": "甲",
+                "birth_date": dt.date(1980, 1, 1),
+                "income_fen": 300_000,
+            },
             {"relation": "child", "name": "乙", "birth_date": dt.date(2012, 1, 1)},
         ],
     )
@@ -103,8 +108,16 @@ def test_database_refuses_a_secondary_cause_equal_to_the_main_one(world):
         ("applicant_income_fen", 1.5, "invalid_amount"),
         ("category", "rich", "invalid_choice"),
         ("housing", "castle", "invalid_choice"),
-        ("household", [{"relation": "child", "name": "", "birth_date": dt.date(2010, 1, 1)}], "invalid_name"),
-        ("household", [{"relation": "child", "name": "丙", "birth_date": dt.date(2999, 1, 1)}], "invalid_birth_date"),
+        (
+            "household",
+            [{"relation": "child", "name": "", "birth_date": dt.date(2010, 1, 1)}],
+            "invalid_name",
+        ),
+        (
+            "household",
+            [{"relation": "child", "name": "丙", "birth_date": dt.date(2999, 1, 1)}],
+            "invalid_birth_date",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_the_field(world, field, value, code):
@@ -336,7 +349,9 @@ def test_review_reminder_task_notifies_once(world, boss, caplog):
     f = active_file(world.member, boss)
     services.file_assign(file=f, case_worker=worker, actor=boss)
     not_due = active_file(make_member(world.union), boss)
-    HardshipFile.objects.filter(pk=f.pk).update(next_review_on=local_today() + dt.timedelta(days=10))
+    HardshipFile.objects.filter(pk=f.pk).update(
+        next_review_on=local_today() + dt.timedelta(days=10)
+    )
     with caplog.at_level(logging.INFO, logger="gonghui.assistance"):
         assert review_reminders.apply().get() == 1
     assert worker.username in caplog.text and f"#{f.pk}" in caplog.text
@@ -345,7 +360,9 @@ def test_review_reminder_task_notifies_once(world, boss, caplog):
     assert f.reminded_on == local_today()
     not_due.refresh_from_db()
     assert not_due.reminded_on is None
-    assert AuditEntry.objects.filter(action="assistance.file.remind", object_id=str(f.pk)).count() == 1
+    assert (
+        AuditEntry.objects.filter(action="assistance.file.remind", object_id=str(f.pk)).count() == 1
+    )
     # the review clears the reminder and moves the due date a year on
     f = services.file_transition(file=f, action="review", actor=worker)
     assert f.reminded_on is None and f.next_review_on > local_today() + dt.timedelta(days=300)
