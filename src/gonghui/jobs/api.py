@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja import Status as Answer
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound, Refused
@@ -145,7 +146,7 @@ def my_apply(request: HttpRequest, posting_id: int) -> Any:
     if posting is None:
         raise NotFound(message=_("No such open posting."))
     application = services.application_submit(member=request.auth, posting=posting)
-    return 201, _application(application)
+    return Answer(201, _application(application))
 
 
 @router.get("/me/applications", auth=MemberAuth(), response=list[ApplicationOut])
@@ -165,7 +166,7 @@ def my_withdraw(request: HttpRequest, application_id: int) -> Any:
     application = services.application_transition(
         application=application, to_status=Application.Status.WITHDRAWN, member=request.auth
     )
-    return 200, _application(application)
+    return Answer(200, _application(application))
 
 
 # --- staff and employer staff -----------------------------------------------------------------
@@ -202,7 +203,7 @@ def _visible_application(request: HttpRequest, application_id: int) -> Applicati
     response={200: ApplicationOut, **ERRORS},
 )
 def application_detail(request: HttpRequest, application_id: int) -> Any:
-    return 200, _application(_visible_application(request, application_id))
+    return Answer(200, _application(_visible_application(request, application_id)))
 
 
 @router.post(
@@ -219,7 +220,7 @@ def application_status(request: HttpRequest, application_id: int, body: StatusIn
         note=body.note,
         ip=client_ip(request),
     )
-    return 200, _application(a)
+    return Answer(200, _application(a))
 
 
 @router.get("/postings", auth=StaffAuth(), response=list[PostingOut])
@@ -243,7 +244,7 @@ def figures(request: HttpRequest, org_id: int, start: dt.date, end: dt.date | No
     if end < start or (end - start).days > 3660:
         raise Refused(code="period", message=_("Give a period of at most ten years."), field="end")
     org = get_in_scope_or_404(Org.objects.all(), request.auth, "jobs.view", field="", pk=org_id)
-    return 200, selectors.figures(org, start, end)
+    return Answer(200, selectors.figures(org, start, end))
 
 
 class CoverageOut(Schema):
@@ -258,4 +259,4 @@ class CoverageOut(Schema):
 @router.get("/skill-pay/coverage", auth=StaffAuth(), response={200: CoverageOut, **ERRORS})
 def skill_pay_coverage(request: HttpRequest, org_id: int, on: dt.date | None = None) -> Any:
     org = get_in_scope_or_404(Org.objects.all(), request.auth, "jobs.view", field="", pk=org_id)
-    return 200, selectors.skill_pay_coverage(org, on)
+    return Answer(200, selectors.skill_pay_coverage(org, on))
