@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.security import APIKeyCookie, SessionAuth
 
 from gonghui.core.audit import client_ip
@@ -220,7 +220,7 @@ def venue_calendar(
 
 
 @router.post("/bookings", auth=member_auth, response={201: BookingOut, **ERRORS})
-def booking_create(request: HttpRequest, data: BookIn) -> tuple[int, dict[str, Any]]:
+def booking_create(request: HttpRequest, data: BookIn) -> Status:
     """Book a place in a slot (or the whole room, where members may book exclusively)."""
     slot = (
         Slot.objects.select_related("venue__org")
@@ -230,7 +230,7 @@ def booking_create(request: HttpRequest, data: BookIn) -> tuple[int, dict[str, A
     if slot is None:
         raise NotFound(_("No such slot."), field="slot_id")
     booking = services.booking_create(slot=slot, member=request.auth)  # type: ignore[attr-defined]
-    return 201, _booking_out(booking)
+    return Status(201, _booking_out(booking))
 
 
 @router.get("/bookings/mine", auth=member_auth, response=list[BookingOut])
@@ -256,9 +256,7 @@ def booking_cancel(request: HttpRequest, booking_id: int) -> dict[str, Any]:
 @router.post(
     "/{int:venue_id}/union-bookings", auth=staff_auth, response={201: list[BookingOut], **ERRORS}
 )
-def union_booking_create(
-    request: HttpRequest, venue_id: int, data: UnionBookIn
-) -> tuple[int, list[dict[str, Any]]]:
+def union_booking_create(request: HttpRequest, venue_id: int, data: UnionBookIn) -> Status:
     """A union books the venue exclusively, once (``weeks`` = 1) or weekly, all or nothing."""
     user = request.auth  # type: ignore[attr-defined]
     # Venues are public (members see them all); the union must be in the user's scope
@@ -294,7 +292,7 @@ def union_booking_create(
             purpose=data.purpose,
             ip=client_ip(request),
         )
-    return 201, [_booking_out(b) for b in bookings]
+    return Status(201, [_booking_out(b) for b in bookings])
 
 
 @router.post(
