@@ -43,3 +43,4 @@ format: $(STAMP)
 
 bench: install
 	$(BIN)/python bench/import_members.py
+	$(BIN)/python bench/redeem.py
