@@ -99,7 +99,7 @@ def _default_org(member: Member | None, enterprise: Enterprise | None) -> Org:
         return member.org
     if enterprise is not None:
         return enterprise.union
-    root = Org.get_root_nodes().order_by("path").first()
+    root = Org.objects.filter(depth=1).order_by("path").first()
     if root is None:
         raise Refused(code="no_union", message=_("No union is set up yet."))
     return root

@@ -1,0 +1,50 @@
+"""A small world for rights cases: federation → district → union with an employer and members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gonghui.members.models import Member
+from gonghui.orgs.models import Enterprise, Org
+from gonghui.rights import services
+from gonghui.rights.models import RightsCase
+from tests.factories import EnterpriseFactory, make_member, org_child, org_root
+
+
+@dataclass
+class World:
+    fed: Org
+    district: Org
+    union: Org
+    other_union: Org
+    enterprise: Enterprise
+    member: Member
+
+
+def make_world() -> World:
+    fed = org_root()
+    district = org_child(fed, kind=Org.Kind.DISTRICT)
+    union = org_child(district)
+    other_union = org_child(district)
+    enterprise = EnterpriseFactory(union=union, is_above_scale=True)
+    return World(
+        fed=fed,
+        district=district,
+        union=union,
+        other_union=other_union,
+        enterprise=enterprise,
+        member=make_member(union, enterprise=enterprise),
+    )
+
+
+def intake(member: Member | None, **kw: Any) -> services.IntakeResult:
+    data: dict[str, Any] = {
+        "kind": RightsCase.Kind.COMPLAINT,
+        "case_type": "wage_arrears",
+        "description": "公司拖欠三个月工资",
+        "member": member,
+        "amount_claimed_fen": 1_500_000,
+    }
+    data.update(kw)
+    return services.case_intake(**data)
