@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import APIKeyCookie
 
 from gonghui.members.session import current_member
@@ -100,7 +100,7 @@ def _session(session_id: int) -> Session:
     auth=member_auth,
     response={201: RegistrationOut, 400: Error, 403: Error, 404: Error, 409: Error, 422: Error},
 )
-def register(request: HttpRequest, session_id: int, data: RegisterIn) -> tuple[int, dict[str, Any]]:
+def register(request: HttpRequest, session_id: int, data: RegisterIn) -> Status:
     """Register (first come: confirmed or waitlisted) or apply (review, lottery)."""
     reg = services.registration_create(
         member=request.auth,  # type: ignore[attr-defined]
@@ -108,7 +108,7 @@ def register(request: HttpRequest, session_id: int, data: RegisterIn) -> tuple[i
         child_name=data.child_name,
         child_birth_date=data.child_birth_date,
     )
-    return 201, _out(reg)
+    return Status(201, _out(reg))
 
 
 @router.post(

@@ -896,3 +896,54 @@ def session_capacity_set(
         )
         locked.refresh_from_db()
     return locked
+
+
+def session_terminal(
+    *, actor: Any, session: Session, kind: str = "gate", ip: str | None = None
+) -> Any:
+    """The session's gate terminal (kind "gate": scans members' codes) or poster terminal (kind
+    "spot_poster": members reverse-scan it), created on first use. Organisers get them without
+    the codes.terminals capability because they are tied to this one session."""
+    from gonghui.codes import services as codes
+    from gonghui.codes.models import Terminal
+
+    _require(actor, "activities.manage", session.activity)
+    existing = Terminal.objects.filter(
+        context_type="activities.session", context_id=str(session.pk), kind=kind, is_active=True
+    ).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        label = _("Gate") if kind == "gate" else _("Poster")
+        terminal, _key = codes.terminal_create(
+            actor=None,
+            org=session.activity.org,
+            kind=kind,
+            name=f"{session.activity.title[:80]} {timeutil.to_local(session.starts_at):%m-%d %H:%M} {label}",
+            context_type="activities.session",
+            context_id=str(session.pk),
+        )
+        audit_record(
+            actor=actor,
+            action="activities.session.terminal",
+            obj=session,
+            org=session.activity.org,
+            data={"terminal": terminal.pk, "kind": kind},
+            ip=ip,
+        )
+    return terminal
+
+
+def attendees_export_audit(
+    *, actor: Any, session: Session, rows: int, ip: str | None = None
+) -> None:
+    _require(actor, "activities.view", session.activity)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="activities.attendees.export",
+            obj=session,
+            org=session.activity.org,
+            data={"rows": rows},
+            ip=ip,
+        )
