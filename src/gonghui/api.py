@@ -45,6 +45,9 @@ def _mount_routers() -> None:
     api.add_router("/members/", members_router)
     api.add_router("/funds/", funds_router)
     api.add_router("/codes/", codes_router)
+    from gonghui.activities.api import router as activities_router
+
+    api.add_router("/activities/", activities_router)
     from gonghui.jobs.api import router as jobs_router
 
     api.add_router("/jobs/", jobs_router)
