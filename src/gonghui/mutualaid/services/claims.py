@@ -276,7 +276,7 @@ def _refuse_transition(action: str, status: str) -> Refused:
 
 def _locked(claim: AidClaim, action: str) -> AidClaim:
     locked = (
-        AidClaim.objects.select_for_update()
+        AidClaim.objects.select_for_update(of=("self",))
         .select_related("plan__org", "category", "member", "org", "enrolment")
         .get(pk=claim.pk)
     )

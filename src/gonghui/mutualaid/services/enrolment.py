@@ -195,7 +195,9 @@ def premium_receive(*, invoice: PremiumInvoice, actor: Any) -> PremiumInvoice:
     """The enterprise (and its members) paid the invoice: the premiums go into the plan org's
     mutual-aid fund, against the enterprise's clearing account (debit clearing, credit fund)."""
     locked = (
-        PremiumInvoice.objects.select_for_update().select_related("plan__org").get(pk=invoice.pk)
+        PremiumInvoice.objects.select_for_update(of=("self",))
+        .select_related("plan__org")
+        .get(pk=invoice.pk)
     )
     if locked.status != PremiumInvoice.Status.ISSUED:
         raise Refused(
