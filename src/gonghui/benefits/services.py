@@ -545,7 +545,7 @@ def redemption_void(
         raise Refused(code="required", message=_("Give a reason for the void."), field="reason")
     key = (idempotency_key or "").strip()[:100]
     locked = (
-        Redemption.objects.select_for_update()
+        Redemption.objects.select_for_update(of=("self",))
         .select_related("offer", "offer__budget", "merchant", "merchant__org")
         .filter(pk=redemption.pk)
         .first()
@@ -818,7 +818,7 @@ def settlement_create(
 def settlement_mark_paid(*, settlement: Settlement, actor: Any) -> Settlement:
     """Record the payment: merchant payable → the managing union's bank account (ledger)."""
     locked = (
-        Settlement.objects.select_for_update()
+        Settlement.objects.select_for_update(of=("self",))
         .select_related("merchant", "merchant__org")
         .get(pk=settlement.pk)
     )
