@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.admin import TabularInline
 from unfold.decorators import action
 
@@ -64,7 +65,10 @@ class FundAccountForm(forms.ModelForm):
 
 
 class StatementPeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=pgettext_lazy("statement period", "From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     end = forms.DateField(label=_("To (included)"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
