@@ -292,6 +292,38 @@ def compiled():
     translation.activate("zh-hans")
 
 
+def test_every_translation_is_the_one_shown(compiled):
+    """Django merges catalogs: LOCALE_PATHS first, then INSTALLED_APPS in order (unfold and
+    django.contrib.* before ours). A msgid that an earlier catalog also translates shows that
+    other translation (e.g. contrib.sessions' "Session" = 会话), so ours must agree or use a
+    context (pgettext)."""
+    shadowed = []
+    with translation.override("zh-hans"):
+        for po in ALL_CATALOGS:
+            if po.parent.parent.name != "zh_Hans" or po.stem != "django":
+                continue
+            for e in read_po(po)[1:]:
+                if not e.msgstr or not all(e.msgstr) or "fuzzy" in e.flags:
+                    continue  # reported by test_catalog_is_complete_and_well_formed
+                if e.msgid_plural is not None:
+                    shown = (
+                        translation.npgettext(e.msgctxt, e.msgid, e.msgid_plural, 1)
+                        if e.msgctxt
+                        else translation.ngettext(e.msgid, e.msgid_plural, 1)
+                    )
+                else:
+                    shown = (
+                        translation.pgettext(e.msgctxt, e.msgid)
+                        if e.msgctxt
+                        else translation.gettext(e.msgid)
+                    )
+                if shown != e.msgstr[0]:
+                    shadowed.append(
+                        f"{label(po)}: {e.msgid!r} shows {shown!r}, not {e.msgstr[0]!r}"
+                    )
+    assert not shadowed, "translations hidden by another catalog:\n" + "\n".join(shadowed)
+
+
 def _assert_chinese(html: str, english_page: str, expect: list[str]):
     text = _text(html)
     for word in expect:
