@@ -90,12 +90,14 @@ class TransitionForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    case_worker = forms.ModelChoiceField(label=_("Case worker"), queryset=None)  # type: ignore[arg-type]
+    case_worker: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Case worker"), queryset=get_user_model().objects.none()
+    )
 
     def __init__(self, *args: Any, file: HardshipFile, **kw: Any) -> None:
         super().__init__(*args, **kw)
         paths = [file.org.path[:i] for i in range(Org.steplen, len(file.org.path) + 1, Org.steplen)]
-        self.fields["case_worker"].queryset = (
+        self.fields["case_worker"].queryset = (  # type: ignore[attr-defined]
             get_user_model()
             .objects.filter(
                 is_active=True,

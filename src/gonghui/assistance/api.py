@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from gonghui.core.audit import client_ip
 from gonghui.core.timeutil import local_today
@@ -144,7 +144,7 @@ def help_create(request: HttpRequest, file_id: int, payload: HelpIn) -> Any:
         note=payload.note,
         actor=request.user,
     )
-    return 201, record
+    return Status(201, record)
 
 
 @router.get("/figures", response={200: FiguresOut, **ERRORS}, summary="Yearly figures")

@@ -55,7 +55,7 @@ class ApplyForm(forms.Form):
     health_note = forms.CharField(label=_("Health"), max_length=200, required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         causes = data.get("secondary_causes") or []
         if len(causes) > 3:
             self.add_error("secondary_causes", _("At most three secondary causes."))
@@ -80,7 +80,7 @@ class HouseholdRowForm(forms.Form):
     income = YuanField(label=_("Income over the last 12 months (yuan)"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         filled = data.get("name") or data.get("relation")
         if filled and not (data.get("name") and data.get("relation") and data.get("birth_date")):
             raise forms.ValidationError(

@@ -122,13 +122,17 @@ def _staff_with(role: str, org: Org) -> QuerySet:
 
 
 class AssignForm(forms.Form):
-    lawyer = forms.ModelChoiceField(label=_("Lawyer"), queryset=None, required=False)  # type: ignore[arg-type]
-    case_worker = forms.ModelChoiceField(label=_("Case worker"), queryset=None, required=False)  # type: ignore[arg-type]
+    lawyer: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Lawyer"), queryset=get_user_model().objects.none(), required=False
+    )
+    case_worker: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Case worker"), queryset=get_user_model().objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, case: RightsCase, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["lawyer"].queryset = _staff_with(Role.LAWYER, case.org)
-        self.fields["case_worker"].queryset = _staff_with(Role.CASE_WORKER, case.org)
+        self.fields["lawyer"].queryset = _staff_with(Role.LAWYER, case.org)  # type: ignore[attr-defined]
+        self.fields["case_worker"].queryset = _staff_with(Role.CASE_WORKER, case.org)  # type: ignore[attr-defined]
 
 
 class PartyForm(forms.Form):

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
@@ -183,14 +183,15 @@ def case_note(request: HttpRequest, case_id: int, payload: TextIn) -> Any:
     entry = services.case_note(
         case=_case(request, case_id), text=payload.text, actor=request.user, public=payload.public
     )
-    return 201, entry
+    return Status(201, entry)
 
 
 @router.post("/cases/{case_id}/answer", response={201: EntryOut, **ERRORS})
 def case_answer(request: HttpRequest, case_id: int, payload: TextIn) -> Any:
-    return 201, services.case_answer(
+    entry = services.case_answer(
         case=_case(request, case_id), text=payload.text, actor=request.user
     )
+    return Status(201, entry)
 
 
 @router.post("/cases/{case_id}/advance", response={200: CaseRowOut, **ERRORS})
@@ -251,11 +252,12 @@ def intake(request: HttpRequest, payload: IntakeIn) -> Any:
         employer_name=payload.employer_name,
         amount_claimed_fen=payload.amount_claimed_fen,
     )
-    return 201, {
+    body = {
         "number": result.case.number,
         "access_code": result.access_code,
         "open_cases": result.open_cases,
     }
+    return Status(201, body)
 
 
 @router.post("/track", auth=None, response={200: TrackOut, **ERRORS}, summary="Follow a case")

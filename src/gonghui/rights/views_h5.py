@@ -47,7 +47,7 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["case_type"].choices = [
+        self.fields["case_type"].choices = [  # type: ignore[attr-defined]
             (t.code, t.name) for t in CaseType.objects.filter(is_active=True)
         ]
 
