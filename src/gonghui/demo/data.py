@@ -185,7 +185,7 @@ STAFF = [
     StaffSpec("reviewer", Role.REVIEWER, "YH", "王丽萍"),
     StaffSpec("case_worker", Role.CASE_WORKER, "YH-KM", "张晓东"),
     StaffSpec("lawyer", Role.LAWYER, "YH", "郑律"),
-    StaffSpec("merchant_staff", Role.MERCHANT_STAFF, "YH", "黄小芳"),
+    StaffSpec("cashier", Role.MERCHANT_STAFF, "YH", "黄小芳"),
     StaffSpec("venue_keeper", Role.VENUE_KEEPER, "YH-CM", "吴志强"),
     StaffSpec("organiser", Role.ORGANISER, "YH", "周敏"),
     StaffSpec("employer_staff", Role.EMPLOYER_STAFF, "YH-YC-01", "徐海军"),
