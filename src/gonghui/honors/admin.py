@@ -10,11 +10,34 @@ from django.contrib import admin
 from django.http import HttpRequest
 from unfold.admin import TabularInline
 
+from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ScopedAdmin
 from gonghui.orgs.scoping import scope, visible_orgs
 
 from . import services
 from .models import Honoree, VolunteerParticipation, VolunteerService, VolunteerTeam
+
+
+class ParentScopedInline(TabularInline):
+    """An editable inline whose permissions are the parent admin's (capabilities and scope),
+    not Django's per-model permissions; its changes are audited with the parent's change."""
+
+    def _parent(self) -> Any:
+        return self.admin_site._registry[self.parent_model]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_change_permission(request, obj) or (
+            obj is None and self._parent().has_add_permission(request)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
 
 
 class OrgChoiceMixin:
@@ -23,6 +46,8 @@ class OrgChoiceMixin:
             kwargs["queryset"] = visible_orgs(request.user, "honors.manage")
         if db_field.name == "team":
             kwargs["queryset"] = scope(VolunteerTeam.objects.all(), request.user, "honors.manage")
+        if db_field.name == "member":
+            kwargs["queryset"] = scope(Member.objects.all(), request.user, "members.view")
         if db_field.name in ("leader", "honoree"):
             kwargs["queryset"] = scope(Honoree.objects.all(), request.user, "honors.view")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
@@ -46,7 +71,7 @@ class VolunteerTeamAdmin(OrgChoiceMixin, ScopedAdmin):
     search_fields = ("name",)
 
 
-class ParticipationInline(OrgChoiceMixin, TabularInline):
+class ParticipationInline(OrgChoiceMixin, ParentScopedInline):
     model = VolunteerParticipation
     extra = 3
     fields = ("honoree", "member", "hours")

@@ -82,6 +82,39 @@ class EmployerAwareAdmin(ScopedAdmin):
         )
 
 
+class ParentScopedInline(TabularInline):
+    """An editable inline whose permissions are the parent admin's (capabilities and scope),
+    not Django's per-model permissions; its changes are audited with the parent's change."""
+
+    def _parent(self) -> Any:
+        return self.admin_site._registry[self.parent_model]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_change_permission(request, obj) or (
+            obj is None and self._parent().has_add_permission(request)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+class EnterpriseChoiceMixin:
+    """Enterprise choices limited to the unions where the user holds ``jobs.manage``."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "enterprise":
+            kwargs["queryset"] = scope(
+                Enterprise.objects.all(), request.user, "jobs.manage", "union"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 # --- postings ---------------------------------------------------------------------------------
 
 
@@ -273,7 +306,7 @@ class ApplicationAdmin(EmployerAwareAdmin):
 # --- fairs ------------------------------------------------------------------------------------
 
 
-class BoothInline(TabularInline):
+class BoothInline(EnterpriseChoiceMixin, ParentScopedInline):
     model = Booth
     extra = 1
     fields = ("number", "enterprise", "terminal")
@@ -317,7 +350,7 @@ class FairCheckinAdmin(ScopedAdmin):
 
 
 @admin.register(EmployerStaff)
-class EmployerStaffAdmin(ScopedAdmin):
+class EmployerStaffAdmin(EnterpriseChoiceMixin, ScopedAdmin):
     scope_field = "enterprise__union"
     view_capability = "jobs.view"
     change_capability = "jobs.manage"
@@ -357,7 +390,7 @@ class RaiseFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(str(exc.message)) from None
 
 
-class SkillPayRaiseInline(TabularInline):
+class SkillPayRaiseInline(ParentScopedInline):
     model = SkillPayRaise
     formset = RaiseFormSet
     extra = 5
@@ -366,7 +399,7 @@ class SkillPayRaiseInline(TabularInline):
 
 
 @admin.register(SkillPayScheme)
-class SkillPaySchemeAdmin(ScopedAdmin):
+class SkillPaySchemeAdmin(EnterpriseChoiceMixin, ScopedAdmin):
     scope_field = "enterprise__union"
     view_capability = "jobs.view"
     change_capability = "jobs.manage"

@@ -1,0 +1,112 @@
+"""Union staff console: fairs with booths, skill-pay schemes with raises per level (validated),
+employer staff links; scoped and audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from gonghui.core.models import AuditEntry
+from gonghui.jobs.models import Booth, EmployerStaff, JobFair, SkillPayScheme
+from gonghui.orgs.models import Role
+from tests.factories import make_staff, org_child, org_root
+
+from .factories import make_enterprise
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def inline(prefix: str, rows: list[dict]) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        for k, v in row.items():
+            data[f"{prefix}-{i}-{k}"] = v
+    return data
+
+
+@pytest.fixture
+def world():
+    root = org_root()
+    a, b = org_child(root), org_child(root)
+    return root, a, b, make_enterprise(a, is_above_scale=True), make_enterprise(b)
+
+
+def test_fair_with_booths(world):
+    _root, a, b, ent_a, _ent_b = world
+    admin = make_staff(a, Role.UNION_ADMIN)
+    c = Client()
+    c.force_login(admin)
+    data = {
+        "org": a.pk,
+        "title": "春风行动招聘会",
+        "date": "2026-03-01",
+        "place": "玉环市体育馆",
+        "kind": "union_pushed",
+        **inline("booths", [{"number": "A01", "enterprise": ent_a.pk, "terminal": ""}]),
+    }
+    r = c.post("/admin/jobs/jobfair/add/", data)
+    assert r.status_code == 302, r.content.decode()[:3000]
+    fair = JobFair.objects.get()
+    assert Booth.objects.get().fair_id == fair.pk
+    assert AuditEntry.objects.filter(action="jobs.jobfair.create", actor_id=admin.pk).exists()
+    # a fair of another union: out of scope
+    r = c.post("/admin/jobs/jobfair/add/", {**data, "org": b.pk, "title": "越权"})
+    assert r.status_code == 200 and not JobFair.objects.filter(title="越权").exists()
+    other = make_staff(b, Role.UNION_ADMIN)
+    c.force_login(other)
+    assert c.get(f"/admin/jobs/jobfair/{fair.pk}/change/").status_code == 404
+
+
+def test_skill_pay_scheme_in_console(world):
+    _root, a, _b, ent_a, _ent_b = world
+    c = Client()
+    c.force_login(make_staff(a, Role.UNION_ADMIN))
+    base = {
+        "enterprise": ent_a.pk,
+        "effective_from": "2025-01-01",
+        "workers_covered": "300",
+        "note": "",
+    }
+    bad = inline(
+        "raises",
+        [
+            {"level": "junior", "monthly_raise_fen": "20000"},
+            {"level": "senior", "monthly_raise_fen": "10000"},
+        ],
+    )
+    r = c.post("/admin/jobs/skillpayscheme/add/", {**base, **bad})
+    assert r.status_code == 200 and not SkillPayScheme.objects.exists()
+    good = inline(
+        "raises",
+        [
+            {"level": "junior", "monthly_raise_fen": "5000"},
+            {"level": "senior", "monthly_raise_fen": "30000"},
+            {"level": "senior_technician", "monthly_raise_fen": "100000"},
+        ],
+    )
+    r = c.post("/admin/jobs/skillpayscheme/add/", {**base, **good})
+    assert r.status_code == 302, r.content.decode()[:3000]
+    assert SkillPayScheme.objects.get().raises.count() == 3
+
+
+def test_employer_staff_link(world):
+    _root, a, _b, ent_a, ent_b = world
+    c = Client()
+    c.force_login(make_staff(a, Role.UNION_ADMIN))
+    hr = make_staff(None, None)
+    r = c.post("/admin/jobs/employerstaff/add/", {"user": hr.pk, "enterprise": ent_a.pk})
+    assert r.status_code == 302
+    assert EmployerStaff.objects.filter(user=hr, enterprise=ent_a).exists()
+    r = c.post("/admin/jobs/employerstaff/add/", {"user": hr.pk, "enterprise": ent_b.pk})
+    assert r.status_code == 200  # enterprise of another union: not a valid choice
+    assert not EmployerStaff.objects.filter(enterprise=ent_b).exists()
