@@ -182,17 +182,8 @@ class EnrolmentBatchAdmin(ScopedAdmin):
         if not self.has_add_permission(request):
             raise Http404
         form = BatchForm(request.POST or None)
-        plans = scope(AidPlan.objects.filter(is_active=True), request.user, "mutualaid.plans")
-        form.fields["plan"].queryset = (  # type: ignore[attr-defined]
-            plans
-            | AidPlan.objects.filter(
-                is_active=True,
-                org__path__in=[
-                    p
-                    for org in visible_orgs(request.user, "mutualaid.enrol")[:50]
-                    for p in selectors.ancestor_paths(org)
-                ],
-            )
+        form.fields["plan"].queryset = selectors.plans_for_user(  # type: ignore[attr-defined]
+            request.user, "mutualaid.enrol"
         )
         form.fields["enterprise"].queryset = scope(  # type: ignore[attr-defined]
             Enterprise.objects.all(), request.user, "mutualaid.enrol", field="union"
@@ -628,7 +619,9 @@ class AidClaimAdmin(ScopedAdmin):
     ) -> HttpResponse:
         if not self.has_add_permission(request):
             raise Http404
-        categories = BenefitCategory.objects.filter(plan__is_active=True).select_related("plan")
+        categories = BenefitCategory.objects.filter(
+            plan__in=selectors.plans_for_user(request.user, "mutualaid.review")
+        ).select_related("plan")
         form = StaffClaimForm(request.POST or None, categories=categories)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

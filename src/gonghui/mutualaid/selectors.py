@@ -5,19 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from gonghui.members.models import Member
 from gonghui.orgs.models import Org
-from gonghui.orgs.scoping import get_in_scope_or_404, scope
+from gonghui.orgs.scoping import get_in_scope_or_404, is_unrestricted, scope, scope_roots
 
 from .models import AidClaim, AidEnrolment, AidPlan, ClaimDocument
 
 
 def ancestor_paths(org: Org) -> list[str]:
-    step = Org.steplen
-    return [org.path[:i] for i in range(step, len(org.path) + 1, step)]
+    """The paths of ``org`` and of every org above it."""
+    return _prefixes(org.path)
 
 
 def plans_for_org(org: Org, *, year: int | None = None) -> QuerySet[AidPlan]:
@@ -26,6 +26,26 @@ def plans_for_org(org: Org, *, year: int | None = None) -> QuerySet[AidPlan]:
     if year is not None:
         qs = qs.filter(year=year)
     return qs.select_related("org")
+
+
+def plans_for_user(user: Any, capability: str) -> QuerySet[AidPlan]:
+    """Active plans that serve some org where ``user`` holds ``capability``: plans of those orgs,
+    of orgs below them, and of the orgs above them (a federation's plan serves its unions)."""
+    qs = AidPlan.objects.filter(is_active=True).select_related("org")
+    if is_unrestricted(user):
+        return qs
+    roots = scope_roots(user, capability)
+    if not roots:
+        return qs.none()
+    q = Q(org__path__in=[p for root in roots for p in _prefixes(root)])
+    for root in roots:
+        q |= Q(org__path__startswith=root)
+    return qs.filter(q)
+
+
+def _prefixes(path: str) -> list[str]:
+    step = Org.steplen
+    return [path[:i] for i in range(step, len(path) + 1, step)]
 
 
 # --- member side --------------------------------------------------------------------------------
