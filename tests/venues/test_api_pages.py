@@ -312,3 +312,50 @@ def test_h5_needs_a_signed_in_member(venue):
 def test_h5_menu_entry_registered(member):
     home = member_client(member).get("/m/")
     assert 'data-testid="service-venues"' in home.content.decode()
+
+
+def test_console_union_admin_books_weekly_and_sees_the_union_bookings(
+    venue, union, union_admin, other_union
+):
+    c = staff_client(union_admin)
+    url = "/admin/venues/booking/book-for-union/"
+    page = c.get(url)
+    assert page.status_code == 200 and venue.name in page.content.decode()
+    day = to_local(local_at(1, 19)).date()
+    form = {
+        "org": union.pk,
+        "venue": venue.pk,
+        "date": day.isoformat(),
+        "start": "19:00",
+        "end": "21:00",
+        "weeks": 3,
+        "purpose": "Choir",
+    }
+    r = c.post(url, form)
+    assert r.status_code == 302, r.content.decode()[:3000]
+    assert Booking.objects.filter(booker_org=union).count() == 3
+    # the same again: every week taken, nothing booked, the dates listed
+    again = c.post(url, form)
+    assert again.status_code == 200
+    assert again.content.decode().count("<li>") >= 3 and day.isoformat() in again.content.decode()
+    assert Booking.objects.filter(booker_org=union).count() == 3
+    # the union's admin sees the union's bookings of the federation's venue, and one of them
+    listing = c.get("/admin/venues/booking/")
+    assert listing.status_code == 200 and union.name in listing.content.decode()
+    booking = Booking.objects.filter(booker_org=union).first()
+    assert c.get(f"/admin/venues/booking/{booking.pk}/change/").status_code == 200
+    # but not the federation's venue itself; another union's admin sees none of it
+    assert c.get(f"/admin/venues/venue/{venue.pk}/change/").status_code == 404
+    other = staff_client(make_staff(other_union, Role.UNION_ADMIN))
+    assert union.name not in other.get("/admin/venues/booking/").content.decode()
+    assert other.get(f"/admin/venues/booking/{booking.pk}/change/").status_code == 404
+    forged = other.post(url, {**form, "org": union.pk})
+    assert forged.status_code == 200 and Booking.objects.count() == 3
+
+
+def test_console_booking_page_shows_the_cancel_link(venue, member, keeper):
+    slot = make_slot(venue)
+    booking = post(member_client(member), f"{API}/bookings", {"slot_id": slot.pk}).json()
+    page = staff_client(keeper).get(f"/admin/venues/booking/{booking['id']}/change/")
+    assert page.status_code == 200
+    assert f"/admin/venues/booking/{booking['id']}/cancel/" in page.content.decode()

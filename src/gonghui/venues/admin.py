@@ -5,7 +5,7 @@ Org-scoped through ``ScopedAdmin``; out of scope answers 404."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,12 +18,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import TabularInline
+from unfold.decorators import action
 
 from gonghui.core import timeutil
 from gonghui.core.audit import audit_record, client_ip
 from gonghui.core.errors import Refused
 from gonghui.orgs.admin_base import ScopedAdmin
-from gonghui.orgs.scoping import can, get_in_scope_or_404, visible_orgs
+from gonghui.orgs.models import Org
+from gonghui.orgs.scoping import can, get_in_scope_or_404, scope_q, visible_orgs
 
 from . import services
 from .models import Booking, Closure, Entry, OpeningHours, Slot, SlotTemplate, Venue
@@ -142,6 +144,41 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
 
 
+class UnionBookingForm(forms.Form):
+    """A union books a venue exclusively: once, or weekly for up to 52 weeks (all or nothing)."""
+
+    org = forms.ModelChoiceField(label=gettext_lazy("Booking union"), queryset=Org.objects.none())
+    venue = forms.ModelChoiceField(label=gettext_lazy("Venue"), queryset=Venue.objects.none())
+    date = forms.DateField(
+        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    start = forms.TimeField(
+        label=gettext_lazy("Start"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end = forms.TimeField(label=gettext_lazy("End"), widget=forms.TimeInput(attrs={"type": "time"}))
+    weeks = forms.IntegerField(
+        label=gettext_lazy("Weeks"),
+        min_value=1,
+        max_value=services.MAX_RECURRING_WEEKS,
+        initial=1,
+        help_text=gettext_lazy(
+            "1 books once; more books the same time every week, all or nothing."
+        ),
+    )
+    purpose = forms.CharField(label=gettext_lazy("Purpose"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        orgs = list(visible_orgs(user, "venues.book").filter(is_active=True).order_by("path")[:500])
+        org_field = cast(forms.ModelChoiceField, self.fields["org"])
+        org_field.queryset = visible_orgs(user, "venues.book").filter(is_active=True)
+        # Venues run by one of these unions or by an org above them.
+        venues = Venue.objects.filter(is_active=True).select_related("org")
+        reachable = [v.pk for v in venues if any(o.path.startswith(v.org.path) for o in orgs)]
+        venue_field = cast(forms.ModelChoiceField, self.fields["venue"])
+        venue_field.queryset = Venue.objects.filter(pk__in=reachable).order_by("name")
+
+
 @admin.register(Booking)
 class BookingAdmin(ScopedAdmin):
     scope_field = "venue__org"
@@ -152,6 +189,88 @@ class BookingAdmin(ScopedAdmin):
     date_hierarchy = "starts_at"
     list_select_related = ["venue", "member", "booker_org"]
     readonly_fields = ["tools"]
+    actions_list = ["book_for_union"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Venue staff see their venues' bookings; a union's admins also see the union's own
+        # bookings of venues run above them.
+        user = request.user
+        return (
+            Booking.objects.select_related("venue", "member", "booker_org")
+            .filter(
+                scope_q(user, "venues.view", "venue__org")
+                | scope_q(user, "venues.book", "booker_org")
+            )
+            .order_by("-starts_at", "-pk")
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if super().has_view_permission(request, obj):
+            return True
+        if obj is None:
+            return can(request.user, "venues.book")
+        return obj.booker_org is not None and can(request.user, "venues.book", obj.booker_org)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or can(request.user, "venues.book")
+
+    def has_venues_book_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can(request.user, "venues.book")
+
+    @action(
+        description=gettext_lazy("Book for a union"),
+        url_path="book-for-union",
+        permissions=["venues_book"],
+    )
+    def book_for_union(self, request: HttpRequest) -> HttpResponse:
+        form = UnionBookingForm(request.POST or None, user=request.user)
+        conflicts: list[dict[str, str]] = []
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            starts = dt.datetime.combine(data["date"], data["start"], tzinfo=timeutil.SHANGHAI)
+            ends = dt.datetime.combine(data["date"], data["end"], tzinfo=timeutil.SHANGHAI)
+            try:
+                if data["weeks"] == 1:
+                    made = [
+                        services.booking_create(
+                            venue=data["venue"],
+                            starts_at=starts.astimezone(dt.UTC),
+                            ends_at=ends.astimezone(dt.UTC),
+                            org=data["org"],
+                            actor=request.user,
+                            purpose=data["purpose"],
+                            ip=client_ip(request),
+                        )
+                    ]
+                else:
+                    made = services.booking_create_recurring(
+                        venue=data["venue"],
+                        org=data["org"],
+                        actor=request.user,
+                        starts_at=starts.astimezone(dt.UTC),
+                        ends_at=ends.astimezone(dt.UTC),
+                        weeks=data["weeks"],
+                        purpose=data["purpose"],
+                        ip=client_ip(request),
+                    )
+            except Refused as exc:
+                form.add_error(None, str(exc.message))
+                conflicts = exc.data.get("conflicts", [])
+            else:
+                self.message_user(
+                    request,
+                    _("%(n)s bookings made.") % {"n": len(made)},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:venues_booking_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Book for a union"),
+            "form": form,
+            "conflicts": conflicts,
+        }
+        return TemplateResponse(request, "admin/venues/union_booking.html", context)
 
     @admin.display(description=gettext_lazy("Booker"))
     def booker(self, obj: Booking) -> str:

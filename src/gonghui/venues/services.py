@@ -408,13 +408,8 @@ def booking_create_recurring(
     start_local, end_local = _local(starts_at), _local(ends_at)
     occurrences = [
         (
-            _aware(
-                start_local.date() + dt.timedelta(weeks=k),
-                start_local.timetz().replace(tzinfo=None),
-            ),
-            _aware(
-                end_local.date() + dt.timedelta(weeks=k), end_local.timetz().replace(tzinfo=None)
-            ),
+            _aware(start_local.date() + dt.timedelta(weeks=k), start_local.time()),
+            _aware(end_local.date() + dt.timedelta(weeks=k), end_local.time()),
         )
         for k in range(weeks)
     ]
@@ -718,7 +713,7 @@ def entry_scan(*, terminal: Any, member: Member, payload: dict[str, Any]) -> dic
     context_id = str(getattr(terminal, "context_id", ""))
     venue = (
         Venue.objects.select_related("org").filter(pk=int(context_id)).first()
-        if context_id.isdigit()
+        if context_id.isdigit() and len(context_id) <= 18
         else None
     )
     if venue is None:

@@ -6,6 +6,7 @@ but the slots of new days."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -25,7 +26,7 @@ EVERY_DAY = range(7)
 WEEKDAYS = range(5)
 
 # (org code, name, kind, address, capacity, rules, hours per weekday, templates)
-VENUES = [
+VENUES: list[tuple[Any, ...]] = [
     (
         "YH-CM",
         "楚门镇职工之家",
