@@ -35,7 +35,7 @@ LARGE_ENTERPRISES = ["玉环恒达阀门有限公司", "玉环明视眼镜有限
 DEMO_PDF = b"%PDF-1.4\n% Gonghui demo document\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 # kind: (name, deductible, yearly cap per share, bands [(up to, ratio bp)])
-CATEGORIES = {
+CATEGORIES: dict[str, tuple[str, int, int, list[tuple[int | None, int]]]] = {
     "inpatient": (
         "住院医疗互助",
         100_000,
@@ -47,7 +47,7 @@ CATEGORIES = {
 }
 
 # (who: "demo" or index among the enrolled, kind, hospital, invoice no, date, amount, target state)
-CLAIMS = [
+CLAIMS: list[tuple[str | int, str, str, str, dt.date, int, str]] = [
     (
         "demo",
         "inpatient",
@@ -169,11 +169,10 @@ def load() -> int:
         )
         created += 1
 
-    insured = list(
-        Member.objects.filter(aid_enrolments__plan=plan)
-        .exclude(pk=demo_member.pk if demo_member else None)
-        .order_by("pk")[:10]
-    )
+    others = Member.objects.filter(aid_enrolments__plan=plan)
+    if demo_member is not None:
+        others = others.exclude(pk=demo_member.pk)
+    insured = list(others.order_by("pk")[:10])
     categories = {c.kind: c for c in BenefitCategory.objects.filter(plan=plan)}
     for who, kind, hospital, invoice_no, date, amount, target in CLAIMS:
         if AidClaim.objects.filter(plan=plan, invoice_no=invoice_no).exists():
