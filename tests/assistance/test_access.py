@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from gonghui.assistance import services
-from gonghui.assistance.models import HardshipFile
+from gonghui.assistance.models import GradientRule, HardshipFile
 from gonghui.core.models import AuditEntry
 from gonghui.members.session import SESSION_MEMBER_KEY
 from gonghui.orgs.models import Role

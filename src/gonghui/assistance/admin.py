@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,14 @@ from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, visible_orgs
 
 from . import selectors, services
-from .models import GradientRule, HardshipFile, HelpKind, HelpRecord, HouseholdMember
+from .models import (
+    GradientRule,
+    HardshipDocument,
+    HardshipFile,
+    HelpKind,
+    HelpRecord,
+    HouseholdMember,
+)
 
 
 def _can_open(request: HttpRequest, obj: Any = None) -> bool:
@@ -73,6 +81,36 @@ class HelpInline(TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class DocumentInline(TabularInline):
+    model = HardshipDocument
+    fields = ("link", "content_type", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=_("Name"))
+    def link(self, obj: HardshipDocument) -> Any:
+        from django.utils.html import format_html
+
+        url = reverse("admin:assistance_hardshipfile_document", args=[obj.file_id, obj.pk])
+        return format_html('<a href="{}" data-testid="document-link">{}</a>', url, obj.name)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _can_open(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DocumentForm(forms.Form):
+    document = forms.FileField(
+        label=_("Evidence document (PDF, JPG or PNG, at most 10 MB)"), allow_empty_file=True
+    )
 
 
 class TransitionForm(forms.Form):
@@ -132,7 +170,7 @@ class HelpForm(forms.Form):
 class HardshipFileAdmin(ScopedAdmin):
     view_capability = "assistance.supervise"
     change_capability = None
-    inlines = [HouseholdInline, HelpInline]
+    inlines = [HouseholdInline, HelpInline, DocumentInline]
     list_display = (
         "id",
         "member",
@@ -240,7 +278,21 @@ class HardshipFileAdmin(ScopedAdmin):
             self.admin_site.admin_view(self.act_view),
             name="assistance_hardshipfile_act",
         )
-        return [act, *super().get_urls()]
+        document = path(
+            "<path:object_id>/document/<int:doc_id>/",
+            self.admin_site.admin_view(self.document_view),
+            name="assistance_hardshipfile_document",
+        )
+        return [act, document, *super().get_urls()]
+
+    def document_view(self, request: HttpRequest, object_id: str, doc_id: int) -> HttpResponseBase:
+        """Send an evidence document to a user who may open its file (else 404); audited."""
+        from gonghui.core.uploads import file_response
+
+        doc, file_path = selectors.document_open(
+            user=request.user, file_pk=object_id, doc_pk=doc_id, ip=client_ip(request)
+        )
+        return file_response(file_path, content_type=doc.content_type, download_name=doc.name)
 
     def act_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Transitions, assignment and help for one file (services refuse what is not allowed)."""
@@ -252,13 +304,31 @@ class HardshipFileAdmin(ScopedAdmin):
         transition = TransitionForm(request.POST if which == "transition" else None)
         assign = AssignForm(request.POST if which == "assign" else None, file=file)
         help_form = HelpForm(request.POST if which == "help" else None)
-        bound = {"transition": transition, "assign": assign, "help": help_form}.get(which or "")
+        document = DocumentForm(
+            request.POST if which == "document" else None,
+            request.FILES if which == "document" else None,
+        )
+        bound = {
+            "transition": transition,
+            "assign": assign,
+            "help": help_form,
+            "document": document,
+        }.get(which or "")
         if bound is not None and bound.is_valid():
             data = bound.cleaned_data
             try:
                 if which == "transition":
                     services.file_transition(
                         file=file, action=data["action"], note=data["note"], actor=request.user
+                    )
+                elif which == "document":
+                    upload = data["document"]
+                    services.document_add(
+                        file=file,
+                        name=upload.name,
+                        stream=upload,
+                        size=upload.size,
+                        actor=request.user,
                     )
                 elif which == "assign":
                     services.file_assign(
@@ -286,6 +356,7 @@ class HardshipFileAdmin(ScopedAdmin):
             "transition_form": transition,
             "assign_form": assign if can(request.user, "assistance.supervise", file.org) else None,
             "help_form": help_form,
+            "document_form": document,
             "events": file.events.select_related("actor"),
         }
         response = TemplateResponse(request, "admin/assistance/act.html", context)

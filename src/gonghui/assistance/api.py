@@ -49,6 +49,14 @@ class HelpOut(Schema):
     ledger_transaction_id: int | None
 
 
+class DocumentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: dt.datetime
+
+
 class FileOut(FileRowOut):
     main_cause: str
     secondary_causes: list[str]
@@ -68,10 +76,15 @@ class FileOut(FileRowOut):
     closed_on: dt.date | None
     household: list[HouseholdOut]
     help: list[HelpOut]
+    documents: list[DocumentOut]
 
     @staticmethod
     def resolve_household(obj: HardshipFile) -> list[Any]:
         return list(obj.household.all())
+
+    @staticmethod
+    def resolve_documents(obj: HardshipFile) -> list[Any]:
+        return list(obj.documents.order_by("pk"))
 
     @staticmethod
     def resolve_help(obj: HardshipFile) -> list[Any]:

@@ -289,3 +289,28 @@ class HelpRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.given_on}"
+
+
+class HardshipDocument(models.Model):
+    """An evidence document of a file (income proof, medical record…), stored privately
+    (core.uploads) and served only to those who may open the file."""
+
+    file = models.ForeignKey(
+        HardshipFile, verbose_name=_("File"), on_delete=models.PROTECT, related_name="documents"
+    )
+    name = models.CharField(_("Name"), max_length=120)
+    content_type = models.CharField(_("Type"), max_length=40)
+    size = models.PositiveIntegerField(_("Size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    stored_name = models.CharField(max_length=64, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("Uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Evidence document")
+        verbose_name_plural = _("Evidence documents")
+
+    def __str__(self) -> str:
+        return self.name

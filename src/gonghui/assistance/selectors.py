@@ -101,3 +101,31 @@ def figures(*, org: Org, year: int) -> dict[str, Any]:
         "carried_files": active.filter(activated_on__year__lt=year, is_returned=False).count(),
         "returned_files": active.filter(is_returned=True).count(),
     }
+
+
+def document_open(*, user: Any, file_pk: Any, doc_pk: Any, ip: str | None = None) -> Any:
+    """The evidence document and its path, for a user who may open its file (else 404); audited."""
+    from gonghui.core import uploads
+
+    from .models import HardshipDocument
+    from .services import DOCUMENT_FOLDER
+
+    try:
+        doc = HardshipDocument.objects.select_related("file__org").get(
+            pk=doc_pk, file__in=files_visible(user).filter(pk=file_pk)
+        )
+    except (HardshipDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    path = uploads.stored_path(doc.stored_name, folder=DOCUMENT_FOLDER)
+    if path is None:
+        raise Http404
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="assistance.document.view",
+            obj=doc,
+            org=doc.file.org,
+            data={"file": doc.file_id},
+            ip=ip,
+        )
+    return doc, path
