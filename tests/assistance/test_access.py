@@ -194,13 +194,7 @@ def test_rules_and_help_records_in_the_console(world, file):
     assert client_for(fed_admin).get("/admin/assistance/gradientrule/").status_code == 200
     page = client_for(fed_admin).get("/admin/assistance/gradientrule/").content.decode()
     assert 'data-testid="assistance-figures"' in page
-    rule = (
-        world.fed
-        and file
-        and __import__(
-            "gonghui.assistance.models", fromlist=["GradientRule"]
-        ).GradientRule.objects.get()
-    )
+    rule = GradientRule.objects.get()
     # a union admin does not see the federation's rule
     assert (
         client_for(union_admin).get(f"/admin/assistance/gradientrule/{rule.pk}/change/").status_code
