@@ -44,3 +44,4 @@ format: $(STAMP)
 bench: install
 	$(BIN)/python bench/import_members.py
 	$(BIN)/python bench/redeem.py
+	$(BIN)/python bench/flash_registration.py
