@@ -149,7 +149,7 @@ class PostingForm(forms.ModelForm):
             self.fields["skills_text"].initial = ", ".join(self.instance.skills or [])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         raw = data.get("skills_text") or ""
         parts = [p for p in raw.replace("，", ",").replace("、", ",").split(",")]
         try:
@@ -201,7 +201,7 @@ class PostingAdmin(EmployerAwareAdmin):
             obj.region_code = obj.enterprise.region_code
         if not change:
             obj.org = obj.enterprise.union
-            obj.created_by = request.user
+            obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
 
 

@@ -30,6 +30,11 @@ from .models import Application, Posting
 router = Router(tags=["jobs"])
 
 
+def _auth(request: HttpRequest) -> Any:
+    """What the endpoint's auth returned: the member, or the staff user."""
+    return request.auth  # type: ignore[attr-defined]
+
+
 class ErrorOut(Schema):
     code: str
     message: str
@@ -125,7 +130,7 @@ class StatusIn(Schema):
 
 @router.get("/me/matches", auth=MemberAuth(), response=list[MatchOut])
 def my_matches(request: HttpRequest, limit: int = Query(20, ge=1, le=100)) -> Any:
-    member = request.auth
+    member = _auth(request)
     return [
         {
             "posting": _posting(m.posting),
@@ -145,13 +150,13 @@ def my_apply(request: HttpRequest, posting_id: int) -> Any:
     posting = selectors.open_postings().filter(pk=posting_id).first()
     if posting is None:
         raise NotFound(message=_("No such open posting."))
-    application = services.application_submit(member=request.auth, posting=posting)
+    application = services.application_submit(member=_auth(request), posting=posting)
     return Answer(201, _application(application))
 
 
 @router.get("/me/applications", auth=MemberAuth(), response=list[ApplicationOut])
 def my_applications(request: HttpRequest) -> Any:
-    return [_application(a) for a in selectors.member_applications(request.auth)[:200]]
+    return [_application(a) for a in selectors.member_applications(_auth(request))[:200]]
 
 
 @router.post(
@@ -160,11 +165,11 @@ def my_applications(request: HttpRequest) -> Any:
     response={200: ApplicationOut, **ERRORS},
 )
 def my_withdraw(request: HttpRequest, application_id: int) -> Any:
-    application = Application.objects.filter(pk=application_id, member=request.auth).first()
+    application = Application.objects.filter(pk=application_id, member=_auth(request)).first()
     if application is None:
         raise NotFound(message=_("No such application."))
     application = services.application_transition(
-        application=application, to_status=Application.Status.WITHDRAWN, member=request.auth
+        application=application, to_status=Application.Status.WITHDRAWN, member=_auth(request)
     )
     return Answer(200, _application(application))
 
@@ -179,7 +184,7 @@ def applications(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> Any:
-    qs = selectors.applications_visible(request.auth).select_related("member", "posting")
+    qs = selectors.applications_visible(_auth(request)).select_related("member", "posting")
     if status:
         qs = qs.filter(status=status)
     return [_application(a) for a in qs.order_by("-submitted_at", "-pk")[offset : offset + limit]]
@@ -187,7 +192,7 @@ def applications(
 
 def _visible_application(request: HttpRequest, application_id: int) -> Application:
     a = (
-        selectors.applications_visible(request.auth)
+        selectors.applications_visible(_auth(request))
         .select_related("member", "posting")
         .filter(pk=application_id)
         .first()
@@ -216,7 +221,7 @@ def application_status(request: HttpRequest, application_id: int, body: StatusIn
     a = services.application_transition(
         application=a,
         to_status=body.status,
-        actor=request.auth,
+        actor=_auth(request),
         note=body.note,
         ip=client_ip(request),
     )
@@ -225,7 +230,7 @@ def application_status(request: HttpRequest, application_id: int, body: StatusIn
 
 @router.get("/postings", auth=StaffAuth(), response=list[PostingOut])
 def postings(request: HttpRequest, limit: int = Query(100, ge=1, le=500)) -> Any:
-    qs = selectors.postings_visible(request.auth).select_related("enterprise")
+    qs = selectors.postings_visible(_auth(request)).select_related("enterprise")
     return [_posting(p) for p in qs.order_by("-created_at", "-pk")[:limit]]
 
 
@@ -243,7 +248,7 @@ def figures(request: HttpRequest, org_id: int, start: dt.date, end: dt.date | No
     end = end or local_today()
     if end < start or (end - start).days > 3660:
         raise Refused(code="period", message=_("Give a period of at most ten years."), field="end")
-    org = get_in_scope_or_404(Org.objects.all(), request.auth, "jobs.view", field="", pk=org_id)
+    org = get_in_scope_or_404(Org.objects.all(), _auth(request), "jobs.view", field="", pk=org_id)
     return Answer(200, selectors.figures(org, start, end))
 
 
@@ -258,5 +263,5 @@ class CoverageOut(Schema):
 
 @router.get("/skill-pay/coverage", auth=StaffAuth(), response={200: CoverageOut, **ERRORS})
 def skill_pay_coverage(request: HttpRequest, org_id: int, on: dt.date | None = None) -> Any:
-    org = get_in_scope_or_404(Org.objects.all(), request.auth, "jobs.view", field="", pk=org_id)
+    org = get_in_scope_or_404(Org.objects.all(), _auth(request), "jobs.view", field="", pk=org_id)
     return Answer(200, selectors.skill_pay_coverage(org, on))

@@ -21,6 +21,6 @@ class JobsConfig(AppConfig):
         # Create and change them, move applications, link employer staff (audited).
         grant("jobs.manage", *admins)
 
-        dispatch.register("jobs.fair", handlers.fair_gate, label=_("Job fair gate"))
-        dispatch.register("jobs.booth", handlers.booth_scan, label=_("Job fair booth"))
+        dispatch.register("jobs.fair", handlers.fair_gate, label=_("Job fair gate"))  # type: ignore[arg-type]
+        dispatch.register("jobs.booth", handlers.booth_scan, label=_("Job fair booth"))  # type: ignore[arg-type]
         h5menu.register(key="jobs", label=_("Jobs"), url_name="jobs:list", order=40)
