@@ -468,9 +468,23 @@ def profile(holders: list[Holder], key: str, n: int = 300) -> None:
 
     with CaptureQueriesContext(connection) as queries:
         one(0)
-    print(f"\nprofile: one scan = {len(queries.captured_queries)} SQL statements:")
+    sqls = [q["sql"] for q in queries.captured_queries]
+    print(f"\nprofile: one scan = {len(sqls)} SQL statements (round trips):")
     for q in queries.captured_queries:
         print(f"  {q['time']}s  {q['sql'][:150]}")
+    hot = next((i for i, q in enumerate(sqls) if q.startswith('UPDATE "benefits_offer"')), None)
+    if hot is not None:
+        held = (
+            len(sqls)
+            - hot
+            - 1
+            - sum(1 for q in sqls[hot:] if q.startswith('UPDATE "codes_terminal"'))
+        )
+        savepoints = sum(1 for q in sqls if q.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")))
+        print(
+            f"profile: {held} round trips (COMMIT included) run while the offer's row is locked; "
+            f"{savepoints} of the {len(sqls)} statements are SAVEPOINT/RELEASE"
+        )
     prof = cProfile.Profile()
     t = time.perf_counter()
     prof.enable()
@@ -505,6 +519,7 @@ def main() -> None:
     url = bench_database_url(args.database_url)
     redis_url = None if args.no_redis or not redis_answers(args.redis_url) else args.redis_url
     var_dir = Path(tempfile.mkdtemp(prefix="gonghui-bench-redeem-"))
+    (var_dir / "staticfiles").mkdir()  # whitenoise looks for it; the API serves no static files
     env = production_env(url, var_dir, redis_url)
     os.environ.update(env)
     parts = urlsplit(url)
