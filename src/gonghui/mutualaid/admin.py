@@ -144,7 +144,7 @@ class BatchForm(forms.Form):
     )
     shares = forms.IntegerField(label=gettext_lazy("Shares per member"), min_value=1, initial=1)
     paid_by = forms.ChoiceField(
-        label=gettext_lazy("Paid by"), choices=PaidBy.choices, initial=PaidBy.SHARED
+        label=gettext_lazy("Premium paid by"), choices=PaidBy.choices, initial=PaidBy.SHARED
     )
     member_numbers = forms.CharField(
         label=gettext_lazy("Member numbers"),
@@ -340,7 +340,7 @@ def invoice_xlsx(invoice: PremiumInvoice) -> bytes:
         (_("Invoice number"), invoice.number),
         (_("Plan"), str(invoice.plan)),
         (_("Enterprise"), invoice.enterprise.name),
-        (_("Members"), invoice.member_count),
+        (_("Members enrolled"), invoice.member_count),
         (_("Status"), str(invoice.get_status_display())),
     ]
     for r, (label, value) in enumerate(rows):
@@ -359,7 +359,7 @@ def invoice_xlsx(invoice: PremiumInvoice) -> bytes:
     start = len(rows) + 4
     headers = [
         _("Member number"),
-        _("Name"),
+        _("Member name"),
         _("ID number"),
         _("Shares"),
         _("Employer part (yuan)"),

@@ -128,8 +128,8 @@ class RatioBand(models.Model):
 
 
 class PaidBy(models.TextChoices):
-    UNIT = "unit", _("Employer")
-    MEMBER = "member", _("Member")
+    UNIT = "unit", _("Employer pays")
+    MEMBER = "member", _("Member pays")
     SHARED = "shared", _("Shared as the plan says")
 
 
@@ -147,7 +147,7 @@ class EnrolmentBatch(models.Model):
     )
     shares = models.PositiveSmallIntegerField(_("Shares per member"), default=1)
     paid_by = models.CharField(
-        _("Paid by"), max_length=8, choices=PaidBy.choices, default=PaidBy.SHARED
+        _("Premium paid by"), max_length=8, choices=PaidBy.choices, default=PaidBy.SHARED
     )
     enrolled_count = models.PositiveIntegerField(_("Members enrolled"), default=0)
     skipped_count = models.PositiveIntegerField(_("Members skipped"), default=0)
@@ -206,7 +206,7 @@ class AidEnrolment(models.Model):
         related_name="enrolments",
     )
     shares = models.PositiveSmallIntegerField(_("Shares"), default=1)
-    paid_by = models.CharField(_("Paid by"), max_length=8, choices=PaidBy.choices)
+    paid_by = models.CharField(_("Premium paid by"), max_length=8, choices=PaidBy.choices)
     premium_fen = models.BigIntegerField(_("Premium (fen)"))
     unit_part_fen = models.BigIntegerField(_("Employer part (fen)"))
     member_part_fen = models.BigIntegerField(_("Member part (fen)"))
@@ -254,7 +254,7 @@ class PremiumInvoice(models.Model):
     org = models.ForeignKey(
         Org, verbose_name=_("Union"), on_delete=models.PROTECT, related_name="+"
     )
-    member_count = models.PositiveIntegerField(_("Members"))
+    member_count = models.PositiveIntegerField(_("Members enrolled"))
     unit_part_fen = models.BigIntegerField(_("Employer part (fen)"))
     member_part_fen = models.BigIntegerField(_("Member part (fen)"))
     total_fen = models.BigIntegerField(_("Total (fen)"))
@@ -304,7 +304,10 @@ class AidClaim(models.Model):
         AidPlan, verbose_name=_("Plan"), on_delete=models.PROTECT, related_name="claims"
     )
     enrolment = models.ForeignKey(
-        AidEnrolment, verbose_name=_("Enrolment"), on_delete=models.PROTECT, related_name="claims"
+        AidEnrolment,
+        verbose_name=_("Mutual-aid enrolment"),
+        on_delete=models.PROTECT,
+        related_name="claims",
     )
     member = models.ForeignKey(
         Member, verbose_name=_("Member"), on_delete=models.PROTECT, related_name="aid_claims"
