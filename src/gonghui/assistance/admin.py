@@ -90,7 +90,7 @@ class DocumentInline(TabularInline):
     extra = 0
     can_delete = False
 
-    @admin.display(description=_("Name"))
+    @admin.display(description=_("File name"))
     def link(self, obj: HardshipDocument) -> Any:
         from django.utils.html import format_html
 

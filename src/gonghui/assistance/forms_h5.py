@@ -70,7 +70,7 @@ class HouseholdRowForm(forms.Form):
         choices=[("", "—"), *HouseholdMember.Relation.choices],
         required=False,
     )
-    name = forms.CharField(label=_("Name"), max_length=60, required=False)
+    name = forms.CharField(label=_("Full name"), max_length=60, required=False)
     birth_date = forms.DateField(
         label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -53,13 +53,13 @@ class HardshipFile(models.Model):
     closed; a closed file can be reopened (返困)."""
 
     class Status(models.TextChoices):
-        APPLIED = "applied", _("Applied")
+        APPLIED = "applied", _("Applied for help")
         VERIFIED = "verified", _("Verified")
         ACTIVE = "active", _("Active")
         CLOSED = "closed", _("Closed")
 
     member = models.ForeignKey(
-        Member, verbose_name=_("Applicant"), on_delete=models.PROTECT, related_name="+"
+        Member, verbose_name=_("Applying member"), on_delete=models.PROTECT, related_name="+"
     )
     org = models.ForeignKey(
         Org, verbose_name=_("Union"), on_delete=models.PROTECT, related_name="+"
@@ -182,11 +182,11 @@ class HouseholdMember(models.Model):
         HEALTHY = "healthy", _("Healthy")
         CHRONIC = "chronic", _("Chronic illness")
         SERIOUS = "serious", _("Serious illness")
-        DISABLED = "disabled", _("Disabled")
+        DISABLED = "disabled", _("Living with a disability")
 
     file = models.ForeignKey(HardshipFile, on_delete=models.CASCADE, related_name="household")
     relation = models.CharField(_("Relation"), max_length=8, choices=Relation.choices)
-    name = models.CharField(_("Name"), max_length=60)
+    name = models.CharField(_("Full name"), max_length=60)
     birth_date = models.DateField(_("Birth date"))
     health = models.CharField(
         _("Health"), max_length=10, choices=Health.choices, default=Health.HEALTHY
@@ -265,7 +265,7 @@ class HelpRecord(models.Model):
     given_on = models.DateField(_("Date"))
     note = models.CharField(_("Note"), max_length=200, blank=True)
     paid_by = models.ForeignKey(
-        Org, verbose_name=_("Paid by"), on_delete=models.PROTECT, related_name="+"
+        Org, verbose_name=_("Paying union"), on_delete=models.PROTECT, related_name="+"
     )
     ledger_transaction = models.ForeignKey(
         "funds.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -298,7 +298,7 @@ class HardshipDocument(models.Model):
     file = models.ForeignKey(
         HardshipFile, verbose_name=_("File"), on_delete=models.PROTECT, related_name="documents"
     )
-    name = models.CharField(_("Name"), max_length=120)
+    name = models.CharField(_("File name"), max_length=120)
     content_type = models.CharField(_("Type"), max_length=40)
     size = models.PositiveIntegerField(_("Size (bytes)"))
     sha256 = models.CharField(max_length=64)

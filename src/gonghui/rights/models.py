@@ -54,7 +54,7 @@ class RightsCase(models.Model):
         COMPLAINT = "complaint", _("Complaint")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", _("In progress")
         CLOSED = "closed", _("Closed")
 
     class Outcome(models.TextChoices):
@@ -86,7 +86,7 @@ class RightsCase(models.Model):
     contact_phone_cipher = models.TextField(blank=True, editable=False)
     contact_phone_masked = models.CharField(_("Contact phone"), max_length=11, blank=True)
     access_code_hash = models.CharField(max_length=64, blank=True, editable=False)
-    description = models.TextField(_("Description"))
+    description = models.TextField(_("What happened"))
     enterprise = models.ForeignKey(
         Enterprise,
         verbose_name=_("Employer"),
