@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gonghui.codes.models import Terminal
 from gonghui.core.identifiers import InvalidIdentifier, validate_uscc
@@ -139,13 +140,13 @@ class Offer(models.Model):
         Store, verbose_name=_("Stores"), blank=True, related_name="offers"
     )
     title = models.CharField(_("Title"), max_length=120)
-    description = models.TextField(_("Description"), blank=True)
+    description = models.TextField(_("About the offer"), blank=True)
     kind = models.CharField(_("Kind"), max_length=16, choices=OfferKind.choices)
     percent_bp = models.PositiveIntegerField(
         _("Discount (basis points)"),
         null=True,
         blank=True,
-        help_text=_("1500 = 15% off."),
+        help_text=_("1500 means 15 percent off."),
     )
     max_subsidy_fen = models.BigIntegerField(
         _("Ceiling per redemption (fen)"), null=True, blank=True
@@ -332,9 +333,9 @@ class Redemption(models.Model):
 
 
 class UsagePeriod(models.TextChoices):
-    DAY = "day", _("Day")
-    WEEK = "week", _("Week")
-    MONTH = "month", _("Month")
+    DAY = "day", pgettext_lazy("usage period", "Day")
+    WEEK = "week", pgettext_lazy("usage period", "Week")
+    MONTH = "month", pgettext_lazy("usage period", "Month")
 
 
 class MemberOfferUsage(models.Model):
@@ -391,7 +392,7 @@ class Settlement(models.Model):
     paid_at = models.DateTimeField(_("Paid at"), null=True, blank=True)
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("Paid by"),
+        verbose_name=_("Marked paid by"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
