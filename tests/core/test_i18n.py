@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import translation
 from django.utils.translation import trans_real
 
@@ -302,6 +303,9 @@ def test_every_translation_is_the_one_shown(compiled):
         for po in ALL_CATALOGS:
             if po.parent.parent.name != "zh_Hans" or po.stem != "django":
                 continue
+            app = po.relative_to(SRC).parts[0]
+            if app != "locale" and not django_apps.is_installed(f"gonghui.{app}"):
+                continue  # not in INSTALLED_APPS (yet): Django does not load this catalog
             for e in read_po(po)[1:]:
                 if not e.msgstr or not all(e.msgstr) or "fuzzy" in e.flags:
                     continue  # reported by test_catalog_is_complete_and_well_formed
