@@ -9,6 +9,8 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from gonghui.core.errors import Refused
 from gonghui.mutualaid.models import AidClaim, ClaimDocument
@@ -107,7 +109,9 @@ def test_h5_upload_refusals_show_the_reason(world, settings):
         "amount": "1200.50",
     }
     r = c.post("/m/aid/claims/new", {**form, "documents": SimpleUploadedFile("a.pdf", EXE)})
-    assert r.status_code == 400 and "PDF, JPG" in r.content.decode()
+    assert r.status_code == 400 and 'data-testid="error-documents"' in r.content.decode()
+    with translation.override("zh-hans"):
+        assert _("Only PDF, JPG and PNG files are accepted.") in r.content.decode()
     big = PDF + b"0" * documents.MAX_DOCUMENT_BYTES
     r = c.post("/m/aid/claims/new", {**form, "documents": SimpleUploadedFile("b.pdf", big)})
     assert r.status_code == 400

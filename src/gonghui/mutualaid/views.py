@@ -51,7 +51,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
     member = request.member  # type: ignore[attr-defined]
     categories = _categories(member)
     form = ClaimForm(request.POST or None, categories=categories)
-    error = None
+    error = documents_error = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         uploads = [
@@ -71,6 +71,8 @@ def claim_new(request: HttpRequest) -> HttpResponse:
         except Refused as exc:
             if exc.field in form.fields:
                 form.add_error(exc.field, str(exc.message))
+            elif exc.field == "documents":
+                documents_error = exc.message
             else:
                 error = exc.message
         else:
@@ -78,6 +80,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "error": error,
+        "documents_error": documents_error,
         "has_plan": categories.exists(),
         "max_mb": documents.MAX_DOCUMENT_BYTES // (1024 * 1024),
         "max_files": documents.MAX_DOCUMENTS,
