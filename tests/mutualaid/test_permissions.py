@@ -16,7 +16,7 @@ from gonghui.orgs.scoping import roles_with
 from tests.factories import make_staff, org_child
 from tests.orgs.admin_world import staff_by_role
 
-from .factories import PDF, build_world, submit
+from .factories import PDF, build_world, claim_in, fund, submit
 
 pytestmark = pytest.mark.django_db
 WHO = [*(role.value for role in Role), "no_role", "superuser"]
@@ -138,6 +138,32 @@ def test_role_against_every_claim_view(who):
         content_type="application/json",
     )
     expect("reject via API", api.status_code, 200 if reviews else 404)
+    checked = claim_in(mine, "checked")
+    expect(
+        "approve via API",
+        c.post(f"/api/v1/mutualaid/claims/{checked.pk}/approve").status_code,
+        200 if reviews else 404,
+    )
+    approved = claim_in(mine, "approved")
+    fund(mine.plan, approved.payout_fen or 0)
+    expect(
+        "pay in the console",
+        c.post(f"{admin}/{approved.pk}/pay/").status_code,
+        302 if holds(who, "mutualaid.pay") else 404,
+    )
+    paid = AidClaim.objects.get(pk=approved.pk).status == "paid"
+    assert paid == holds(who, "mutualaid.pay"), who
+    second = claim_in(mine, "approved")
+    fund(mine.plan, second.payout_fen or 0)
+    expect(
+        "pay via API",
+        c.post(f"/api/v1/mutualaid/claims/{second.pk}/pay").status_code,
+        200 if holds(who, "mutualaid.pay") else 404,
+    )
+    expect("history", c.get(f"{admin}/{inside.pk}/history/").status_code, 200 if sees else 404)
+    # the member pages are not for staff: they ask for a member sign-in
+    expect("member page", c.get(f"/m/aid/claims/{inside.pk}/").status_code, 302)
+    expect("member API", c.get(f"/api/v1/mutualaid/my/claims/{inside.pk}").status_code, 401)
     assert problems == [], who
 
 
