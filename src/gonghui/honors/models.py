@@ -43,7 +43,7 @@ class Honoree(models.Model):
         on_delete=models.PROTECT,
         related_name="honours",
     )
-    name = models.CharField(_("Name"), max_length=60)
+    name = models.CharField(_("Full name"), max_length=60)
     level = models.CharField(_("Level"), max_length=12, choices=HonourLevel.choices)
     title = models.CharField(_("Honour"), max_length=16, choices=HonourTitle.choices)
     title_detail = models.CharField(_("Honour (full name)"), max_length=120, blank=True)
@@ -73,7 +73,7 @@ class VolunteerTeam(models.Model):
     org = models.ForeignKey(
         Org, verbose_name=_("Union"), on_delete=models.PROTECT, related_name="volunteer_teams"
     )
-    name = models.CharField(_("Name"), max_length=120)
+    name = models.CharField(_("Team name"), max_length=120)
     leader = models.ForeignKey(
         Honoree,
         verbose_name=_("Leader"),
@@ -123,7 +123,7 @@ class VolunteerService(models.Model):
         Enterprise, verbose_name=_("Enterprises helped"), blank=True, related_name="+"
     )
     workers_helped = models.PositiveIntegerField(_("Workers helped"), default=0)
-    note = models.TextField(_("Note"), blank=True)
+    note = models.TextField(_("Remarks"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -275,7 +275,7 @@ class ApplicationAdmin(EmployerAwareAdmin):
         _move(Application.Status.INTERVIEW, gettext_lazy("Invite to an interview")),
         _move(Application.Status.OFFERED, gettext_lazy("Make an offer (intention reached)")),
         _move(Application.Status.HIRED, gettext_lazy("Mark as hired")),
-        _move(Application.Status.REJECTED, gettext_lazy("Reject")),
+        _move(Application.Status.REJECTED, gettext_lazy("Decline the applicant")),
     ]
     fields = (
         "member_name",
@@ -291,7 +291,7 @@ class ApplicationAdmin(EmployerAwareAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description=gettext_lazy("Applicant"), ordering="member__name")
+    @admin.display(description=gettext_lazy("Job seeker"), ordering="member__name")
     def member_name(self, obj: Application) -> str:
         return obj.member.name
 

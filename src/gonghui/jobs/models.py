@@ -77,11 +77,14 @@ class Posting(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", _("Hiring")
+        CLOSED = "closed", _("Hiring closed")
 
     enterprise = models.ForeignKey(
-        Enterprise, verbose_name=_("Employer"), on_delete=models.PROTECT, related_name="postings"
+        Enterprise,
+        verbose_name=_("Hiring employer"),
+        on_delete=models.PROTECT,
+        related_name="postings",
     )
     org = models.ForeignKey(
         Org,
@@ -90,8 +93,8 @@ class Posting(models.Model):
         related_name="job_postings",
     )
     title = models.CharField(_("Title"), max_length=120)
-    description = models.TextField(_("Description"), blank=True)
-    trade = models.CharField(_("Trade"), max_length=16, choices=Trade.choices)
+    description = models.TextField(_("Job description"), blank=True)
+    trade = models.CharField(_("Industry"), max_length=16, choices=Trade.choices)
     salary_min_fen = models.BigIntegerField(_("Monthly salary from (fen)"))
     salary_max_fen = models.BigIntegerField(_("Monthly salary up to (fen)"))
     region_code = models.CharField(
@@ -147,7 +150,7 @@ class JobFair(models.Model):
         GIG_SPECIAL = "gig_special", _("Gig-worker special fair")  # 新业态专场
 
     org = models.ForeignKey(
-        Org, verbose_name=_("Organiser"), on_delete=models.PROTECT, related_name="job_fairs"
+        Org, verbose_name=_("Organising union"), on_delete=models.PROTECT, related_name="job_fairs"
     )
     title = models.CharField(_("Title"), max_length=120)
     date = models.DateField(_("Date"))
@@ -171,7 +174,10 @@ class Booth(models.Model):
         JobFair, verbose_name=_("Job fair"), on_delete=models.CASCADE, related_name="booths"
     )
     enterprise = models.ForeignKey(
-        Enterprise, verbose_name=_("Employer"), on_delete=models.PROTECT, related_name="booths"
+        Enterprise,
+        verbose_name=_("Hiring employer"),
+        on_delete=models.PROTECT,
+        related_name="booths",
     )
     number = models.CharField(_("Booth number"), max_length=16, blank=True)
     terminal = models.ForeignKey(
@@ -184,8 +190,8 @@ class Booth(models.Model):
     )
 
     class Meta:
-        verbose_name = _("Booth")
-        verbose_name_plural = _("Booth")
+        verbose_name = _("Job fair booth")
+        verbose_name_plural = _("Job fair booth")
         constraints = [
             models.UniqueConstraint(fields=["fair", "enterprise"], name="jobs_booth_one_per_fair")
         ]
@@ -231,12 +237,12 @@ class Application(models.Model):
         BOOTH = "booth", _("Fair booth")
 
     class Status(models.TextChoices):
-        SUBMITTED = "submitted", _("Submitted")
+        SUBMITTED = "submitted", _("Résumé sent")
         VIEWED = "viewed", _("Viewed")
         INTERVIEW = "interview", _("Interview")
         OFFERED = "offered", _("Offered")
         HIRED = "hired", _("Hired")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", _("Not hired")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     member = models.ForeignKey(
@@ -244,7 +250,7 @@ class Application(models.Model):
     )
     enterprise = models.ForeignKey(
         Enterprise,
-        verbose_name=_("Employer"),
+        verbose_name=_("Hiring employer"),
         on_delete=models.PROTECT,
         related_name="applications",
     )
@@ -258,7 +264,7 @@ class Application(models.Model):
     )
     booth = models.ForeignKey(
         Booth,
-        verbose_name=_("Booth"),
+        verbose_name=_("Job fair booth"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -277,7 +283,7 @@ class Application(models.Model):
     )
     intention_at = models.DateTimeField(_("Intention reached at"), null=True, blank=True)
     hired_at = models.DateTimeField(_("Hired at"), null=True, blank=True)
-    submitted_at = models.DateTimeField(_("Submitted at"), db_index=True)
+    submitted_at = models.DateTimeField(_("Applied at"), db_index=True)
     updated_at = models.DateTimeField(_("Updated at"), auto_now=True)
 
     class Meta:
@@ -310,13 +316,13 @@ class ApplicationStep(AppendOnlyModel):
     """One status change of an application: who (a staff user or the member) and when."""
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="steps")
-    from_status = models.CharField(_("From"), max_length=10, blank=True)
-    to_status = models.CharField(_("To"), max_length=10)
+    from_status = models.CharField(_("From status"), max_length=10, blank=True)
+    to_status = models.CharField(_("To status"), max_length=10)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     by_member = models.BooleanField(_("By the member"), default=False)
-    note = models.CharField(_("Note"), max_length=200, blank=True)
+    note = models.CharField(_("Remarks"), max_length=200, blank=True)
     at = models.DateTimeField(_("Time"))
 
     class Meta:
@@ -338,8 +344,8 @@ class SkillPayScheme(models.Model):
         related_name="skill_pay_schemes",
     )
     effective_from = models.DateField(_("Effective from"))
-    workers_covered = models.PositiveIntegerField(_("Workers covered"), default=0)
-    note = models.CharField(_("Note"), max_length=200, blank=True)
+    workers_covered = models.PositiveIntegerField(_("Workers covered by the scheme"), default=0)
+    note = models.CharField(_("Remarks"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     class Meta:
