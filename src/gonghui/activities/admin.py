@@ -85,7 +85,7 @@ class ActivityForm(forms.ModelForm):
         return f
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         opens, closes = data.get("registration_opens"), data.get("registration_closes")
         if opens and closes and closes <= opens:
             self.add_error("registration_closes", _("Registration closes after it opens."))
@@ -121,7 +121,7 @@ class SessionForm(forms.ModelForm):
         fields = ["activity", "starts_at", "ends_at", "place", "capacity", "waitlist_enabled"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         s, e = data.get("starts_at"), data.get("ends_at")
         if s and e and e <= s:
             self.add_error("ends_at", _("A session ends after it starts."))
@@ -316,7 +316,7 @@ class SessionAdmin(ScopedAdmin):
             [
                 str(_("Registration no.")),
                 str(_("Member number")),
-                str(_("Name")),
+                str(_("Full name")),
                 str(_("Phone")),
                 str(_("Union")),
                 str(_("Status")),

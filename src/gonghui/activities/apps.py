@@ -24,7 +24,9 @@ class ActivitiesConfig(AppConfig):
         from .services import checkin_scan_handler
 
         dispatch.register(
-            "activities.session", checkin_scan_handler, label=_("Activity session (check-in)")
+            "activities.session",
+            checkin_scan_handler,
+            label=_("Activity session (check-in)"),  # type: ignore[arg-type] # lazy: shown translated
         )
         h5menu.register(
             key="activities", label=_("Activities"), url_name="activities:list", order=20

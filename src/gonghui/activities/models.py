@@ -138,7 +138,7 @@ class Session(models.Model):
     starts_at = models.DateTimeField(_("Starts at"))
     ends_at = models.DateTimeField(_("Ends at"))
     place = models.CharField(_("Place"), max_length=200)
-    capacity = models.PositiveIntegerField(_("Capacity"))
+    capacity = models.PositiveIntegerField(_("Number of places"))
     places_left = models.IntegerField(_("Places left"), editable=False, default=0)
     waitlist_enabled = models.BooleanField(_("Waitlist"), default=True)
     waitlist_counter = models.PositiveIntegerField(default=0, editable=False)
@@ -148,7 +148,7 @@ class Session(models.Model):
 
     class Meta:
         verbose_name = _("Session")
-        verbose_name_plural = _("Sessions")
+        verbose_name_plural = _("Activity sessions")
         ordering = ["starts_at", "id"]
         constraints = [
             models.CheckConstraint(
@@ -177,7 +177,7 @@ class Registration(models.Model):
         WON = "won", _("Won the draw")
         LOST = "lost", _("Not drawn")
         CANCELLED = "cancelled", _("Cancelled")
-        ATTENDED = "attended", _("Attended")
+        ATTENDED = "attended", _("Checked in")
         NO_SHOW = "no_show", _("No-show")
 
     session = models.ForeignKey(

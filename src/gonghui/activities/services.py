@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gonghui.core import crypto, timeutil
 from gonghui.core.audit import audit_record
@@ -64,9 +65,10 @@ def _notify(member: Member, message: str) -> None:
     transaction.on_commit(send)
 
 
-def _msg(text: str, **kw: Any) -> str:
+def _msg(text: Any, **kw: Any) -> str:
+    """An SMS in the site's language (``text`` is a gettext_lazy string)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return _(text) % kw if kw else _(text)
+        return str(text) % kw if kw else str(text)
 
 
 def _payable(activity: Activity) -> Any:
@@ -378,7 +380,9 @@ def registration_cancel(
                 _notify(
                     head.member,
                     _msg(
-                        "A place has freed up: you are now confirmed for %(title)s on %(time)s.",
+                        gettext_lazy(
+                            "A place has freed up: you are now confirmed for %(title)s on %(time)s."
+                        ),
                         title=activity.title,
                         time=timeutil.to_local(session.starts_at).strftime("%m-%d %H:%M"),
                     ),
@@ -477,10 +481,10 @@ def application_review(
         )
         _notify(
             reg.member,
-            _msg("Your application for %(title)s was approved.", title=activity.title)
+            _msg(gettext_lazy("Your application for %(title)s was approved."), title=activity.title)
             if approve
             else _msg(
-                "Your application for %(title)s was not approved: %(reason)s",
+                gettext_lazy("Your application for %(title)s was not approved: %(reason)s"),
                 title=activity.title,
                 reason=reason,
             ),
@@ -706,10 +710,12 @@ def draw_publish(
         ):
             _notify(
                 reg.member,
-                _msg("You won the draw for %(title)s.", title=activity.title)
+                _msg(gettext_lazy("You won the draw for %(title)s."), title=activity.title)
                 if reg.pk in winners
                 else _msg(
-                    "You were not drawn for %(title)s; you are number %(n)s on the waitlist.",
+                    gettext_lazy(
+                        "You were not drawn for %(title)s; you are number %(n)s on the waitlist."
+                    ),
                     title=activity.title,
                     n=reg.position or "—",
                 ),

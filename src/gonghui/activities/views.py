@@ -106,7 +106,7 @@ def register(request: HttpRequest, session_pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            {
+            {  # type: ignore[call-overload]
                 Registration.Status.CONFIRMED: _("You are registered."),
                 Registration.Status.WAITLISTED: _(
                     "The session is full: you are number %(n)s on the waitlist."
@@ -153,14 +153,14 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def poster(request: HttpRequest, pk: int) -> HttpResponse:
+def poster(request: HttpRequest, pk: int) -> FileResponse:
     """A published activity's poster (stored privately); members only."""
     if current_member(request) is None and not getattr(request.user, "is_staff", False):
         raise Http404
     activity = get_object_or_404(Activity, pk=pk, is_published=True)
     if not activity.poster:
         raise Http404
-    content_type = mimetypes.guess_type(activity.poster.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(activity.poster.name or "")[0] or "application/octet-stream"
     response = FileResponse(activity.poster.open("rb"), content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
