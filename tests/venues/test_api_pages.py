@@ -359,3 +359,15 @@ def test_console_booking_page_shows_the_cancel_link(venue, member, keeper):
     page = staff_client(keeper).get(f"/admin/venues/booking/{booking['id']}/change/")
     assert page.status_code == 200
     assert f"/admin/venues/booking/{booking['id']}/cancel/" in page.content.decode()
+
+
+def test_h5_exclusive_slot_of_a_unions_only_room_has_no_book_button(member, federation):
+    room = make_venue(federation, kind=Venue.Kind.MEETING_ROOM)
+    slot = make_slot(room, mode=Mode.EXCLUSIVE)
+    page = member_client(member).get(f"/m/venues/{room.pk}/").content.decode()
+    assert f'data-slot="{slot.pk}" data-state="unions"' in page
+    assert 'data-testid="book"' not in page
+    room.exclusive_by = Venue.ExclusiveBy.MEMBERS
+    room.save()
+    page = member_client(member).get(f"/m/venues/{room.pk}/").content.decode()
+    assert f'data-slot="{slot.pk}" data-state="free"' in page and 'data-testid="book"' in page

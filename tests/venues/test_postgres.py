@@ -181,3 +181,13 @@ def test_places_left_check_constraint(venue):
         Slot.objects.filter(pk=slot.pk).update(places_left=3)
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE venues_slot SET places_left = -1 WHERE id = %s", [slot.pk])
+
+
+def test_one_booking_cancelled_10_times_at_once_frees_one_place(venue, member):
+    slot = make_slot(venue, capacity=3)
+    booking = services.booking_create(slot=slot, member=member)
+    results = run_at_once(
+        10, lambda i: outcome(lambda: services.booking_cancel(booking=booking, member=member))
+    )
+    assert results.count("ok") == 1 and results.count("not_active") == 9
+    assert Slot.objects.get(pk=slot.pk).places_left == 3

@@ -397,3 +397,27 @@ def test_slots_generated_ahead_idempotently_skipping_closures(federation):
     assert set(Slot.objects.filter(mode=Mode.SHARED).values_list("places_left", flat=True)) == {12}
     first = Slot.objects.order_by("starts_at").first()
     assert first.starts_at == local_at(0, 9)
+
+
+def test_management_command_generates_slots_and_marks_no_shows(venue, member):
+    import io
+
+    from django.core.management import call_command
+
+    SlotTemplate.objects.create(
+        venue=venue, weekday=0, start=dt.time(9), end=dt.time(10), mode=Mode.SHARED, capacity=4
+    )
+    past = make_slot(venue, days=-1)
+    Booking.objects.create(
+        venue=venue,
+        slot=past,
+        starts_at=past.starts_at,
+        ends_at=past.ends_at,
+        mode=Mode.SHARED,
+        member=member,
+    )
+    out = io.StringIO()
+    call_command("venues_slots", stdout=out)
+    assert Slot.objects.filter(template__isnull=False).count() >= 2
+    assert "no-shows marked: 1" in out.getvalue()
+    assert Booking.objects.get(slot=past).status == Booking.Status.NO_SHOW

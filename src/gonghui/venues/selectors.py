@@ -44,7 +44,7 @@ def venues_for_staff(user: Any, capability: str = "venues.view") -> QuerySet[Ven
 class SlotView:
     slot: Slot
     free: int
-    state: str  # "free", "full", "taken" (booked exclusively), "mine", "past"
+    state: str  # "free", "full", "taken" (booked exclusively), "mine", "past", "unions"
     my_booking: Booking | None = None
 
     @property
@@ -124,6 +124,8 @@ def calendar(
                 state = "taken"
             elif s.places_left == 0:
                 state = "full"
+            elif s.mode == Mode.EXCLUSIVE and venue.exclusive_by != Venue.ExclusiveBy.MEMBERS:
+                state = "unions"  # free, but only a union may book it (in the console)
             else:
                 state = "free"
             free = 0 if state in ("taken", "past") else s.places_left
