@@ -22,6 +22,16 @@ class World:
     member: Member
 
 
+def ensure_case_types() -> None:
+    """The default case types come from a data migration; a transactional test that runs after
+    another one finds the tables flushed, so it seeds them again (idempotent)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("gonghui.rights.migrations.0002_case_types").forwards(apps, None)
+
+
 def make_world() -> World:
     fed = org_root()
     district = org_child(fed, kind=Org.Kind.DISTRICT)

@@ -288,3 +288,8 @@ def test_api_intake_is_anonymous(world):
     )
     assert bad.status_code == 400 and bad.json()["code"] == "anonymous_only"
     assert RightsCase.objects.count() == 1
+
+
+def test_h5_home_lists_both_services(world):
+    home = member_client(world.member).get("/m/").content.decode()
+    assert 'href="/m/assistance/"' in home and 'href="/m/rights/"' in home

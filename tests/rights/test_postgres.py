@@ -12,12 +12,13 @@ from gonghui.rights.models import RightsCase
 from tests.conftest import postgres_only
 from tests.factories import make_member
 
-from .factories import intake, make_world
+from .factories import ensure_case_types, intake, make_world
 
 pytestmark = [pytest.mark.django_db(transaction=True), postgres_only()]
 
 
 def test_twenty_concurrent_intakes_get_distinct_numbers():
+    ensure_case_types()
     world = make_world()
     members = [make_member(world.union) for _ in range(20)]
     barrier = threading.Barrier(20)
