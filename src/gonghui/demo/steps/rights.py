@@ -6,6 +6,7 @@ cases by their description, contracts by title."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -103,13 +104,13 @@ def _contracts() -> int:
     boss = get_user_model().objects.get(username="fed_admin")
     today = local_today()
     start = today.replace(month=1, day=1)
-    window = {
+    window: dict[str, Any] = {
         "signed_on": start - dt.timedelta(days=15),
         "valid_from": start,
         "valid_until": start.replace(year=start.year + 2) - dt.timedelta(days=1),
     }
     created = 0
-    specs = []
+    specs: list[dict[str, Any]] = []
     for enterprise in Enterprise.objects.filter(
         is_above_scale=True, union__code__startswith="YH-YC"
     ).order_by("pk"):
