@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -72,7 +73,7 @@ class ActivityForm(forms.ModelForm):
 
     def clean_poster(self) -> Any:
         f = self.cleaned_data.get("poster")
-        if not f or not hasattr(f, "size") or getattr(f, "_committed", True):
+        if not isinstance(f, UploadedFile):  # unchanged (already stored) or cleared
             return f
         if f.size > POSTER_MAX_BYTES:
             raise forms.ValidationError(_("The poster may be at most 2 MB."))
