@@ -18,7 +18,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
 
@@ -241,14 +241,24 @@ def offer_refusal(
 
 
 # --- taking and giving back ------------------------------------------------------------------
-def _stock_take(offer: Offer) -> None:
+def _stock_take(offer: Offer) -> int | None:
+    """Take one from the offer's stock; returns what is left (None: the offer has no stock).
+
+    One conditional UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35): the row lock it takes
+    is held to COMMIT, so it is taken as late as possible (see ``_redeem_one``)."""
     if offer.stock_total is None:
-        return
-    taken = Offer.objects.filter(pk=offer.pk, stock_left__gte=1).update(
-        stock_left=F("stock_left") - 1
-    )
-    if taken != 1:
+        return None
+    table = connection.ops.quote_name(Offer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {table} SET "stock_left" = "stock_left" - 1 '  # noqa: S608 - no user input
+            'WHERE "id" = %s AND "stock_left" >= 1 RETURNING "stock_left"',
+            [offer.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise Refused(code="stock_exhausted", message=_("This offer has run out."), status=409)
+    return int(row[0])
 
 
 def _stock_return(offer: Offer) -> None:
@@ -259,18 +269,31 @@ def _stock_return(offer: Offer) -> None:
     )
 
 
-def _usage_take(*, member: Member, offer: Offer, period: str, start: dt.date, limit: int) -> bool:
-    """Count one use in the period if the member is below ``limit``; False when at the limit."""
-    base = MemberOfferUsage.objects.filter(
-        member=member, offer=offer, period=period, period_start=start
-    )
+def _usage_take(
+    *, member: Member, offer: Offer, period: str, start: dt.date, limit: int
+) -> int | None:
+    """Count one use in the period if the member is below ``limit``: returns the new count, or
+    None when the member is at the limit. A conditional UPDATE ... RETURNING, or the first
+    INSERT of the counter (a concurrent first use loses the unique index and retries)."""
+    table = connection.ops.quote_name(MemberOfferUsage._meta.db_table)
     for _attempt in range(3):
-        if base.filter(count__lt=limit).update(count=F("count") + 1, cap=limit) == 1:
-            return True
-        if base.exists():
-            return False
-        if limit < 1:
-            return False
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE {table} SET "count" = "count" + 1, "cap" = %s '  # noqa: S608 - no input
+                'WHERE "member_id" = %s AND "offer_id" = %s AND "period" = %s '
+                'AND "period_start" = %s AND "count" < %s RETURNING "count"',
+                [limit, member.pk, offer.pk, period, start, limit],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
+        if (
+            limit < 1
+            or MemberOfferUsage.objects.filter(
+                member=member, offer=offer, period=period, period_start=start
+            ).exists()
+        ):
+            return None
         try:
             with transaction.atomic():  # a savepoint: a concurrent first use wins the INSERT
                 MemberOfferUsage.objects.create(
@@ -281,10 +304,10 @@ def _usage_take(*, member: Member, offer: Offer, period: str, start: dt.date, li
                     count=1,
                     cap=limit,
                 )
-            return True
+            return 1
         except IntegrityError:
             continue  # the other first use committed: count through the UPDATE again
-    return False
+    return None
 
 
 def _usage_return(*, redemption: Redemption) -> None:
@@ -327,15 +350,23 @@ def _redeem_one(
 ) -> Redemption:
     """Take stock, limits and budget for ``offer`` and book it. Call inside a transaction."""
     local_date = at.astimezone(SHANGHAI).date()
-    _stock_take(offer)
+    # 1. What only this member touches: the limit counters, the row, the service event.
     taken: list[str] = []
+    remaining: dict[str, Any] = {"stock": None}
+    names = {UsagePeriod.DAY: "today", UsagePeriod.WEEK: "week", UsagePeriod.MONTH: "month"}
+    limits = offer_limits(offer)
     starts = period_starts(local_date)
-    for period, limit in offer_limits(offer).items():
-        if not _usage_take(
-            member=member, offer=offer, period=period, start=starts[period], limit=limit
-        ):
-            raise _limit_refusal(period, limit)
+    for period in (UsagePeriod.DAY, UsagePeriod.WEEK, UsagePeriod.MONTH):
+        remaining[f"member_{names[period]}"] = None
+        if period not in limits:
+            continue
+        count = _usage_take(
+            member=member, offer=offer, period=period, start=starts[period], limit=limits[period]
+        )
+        if count is None:
+            raise _limit_refusal(period, limits[period])
         taken.append(period)
+        remaining[f"member_{names[period]}"] = max(limits[period] - count, 0)
     redemption = Redemption.objects.create(
         offer=offer,
         merchant_id=store.merchant_id,
@@ -351,14 +382,36 @@ def _redeem_one(
         local_date=local_date,
         created_at=at,
     )
+    service_event_record(
+        member=member,
+        kind=EVENT_REDEMPTION,
+        source=redemption,
+        amount_fen=quote.subsidy_fen,
+        occurred_at=at,
+    )
+    if _is_user(actor):
+        audit_record(
+            actor=actor,
+            action="benefits.redemption.create",
+            obj=redemption,
+            org=store.merchant.org,
+            data={"bill_fen": bill_fen, "discount_fen": quote.discount_fen},
+        )
+    budget = offer.budget
+    payable = None
     if quote.subsidy_fen:
-        budget = offer.budget
         if budget is None:
             raise Refused(
                 code="budget_exhausted",
                 message=_("This offer has no budget."),
                 status=409,
             )
+        payable = _payable_lookup(store.merchant)
+    # 2. The rows every redemption of this offer shares, locked to COMMIT, as late as possible
+    #    and in the fixed order: offer stock, budget, then the ledger's accounts.
+    remaining["stock"] = _stock_take(offer)
+    if quote.subsidy_fen:
+        assert budget is not None and payable is not None
         try:
             funds.budget_take(budget=budget, amount_fen=quote.subsidy_fen, at=at)
         except Refused as exc:
@@ -375,38 +428,30 @@ def _redeem_one(
                     status=409,
                 ) from None
             raise
-        merchant = store.merchant
         txn = funds.transaction_post(
-            org=merchant.org,
+            org=store.merchant.org,
             kind=LEDGER_SUBSIDY,
-            entries=[
-                (budget.account, quote.subsidy_fen),
-                (payable_account(merchant), -quote.subsidy_fen),
-            ],
+            entries=[(budget.account, quote.subsidy_fen), (payable, -quote.subsidy_fen)],
             memo=_("Subsidy: %(offer)s") % {"offer": offer.title[:150]},
             source=("benefits.redemption", redemption.pk),
             occurred_at=at,
         )
         if txn.replayed:  # impossible for a fresh redemption; never book twice
             raise Refused(code="conflict", message=_("Already booked."), status=409)
+        Redemption.objects.filter(pk=redemption.pk).update(ledger_txn=txn)
         redemption.ledger_txn = txn
-        redemption.save(update_fields=["ledger_txn"])
-    service_event_record(
-        member=member,
-        kind=EVENT_REDEMPTION,
-        source=redemption,
-        amount_fen=quote.subsidy_fen,
-        occurred_at=at,
-    )
-    if _is_user(actor):
-        audit_record(
-            actor=actor,
-            action="benefits.redemption.create",
-            obj=redemption,
-            org=store.merchant.org,
-            data={"bill_fen": bill_fen, "discount_fen": quote.discount_fen},
-        )
+    redemption._remaining = remaining  # type: ignore[attr-defined]  # for the receipt
     return redemption
+
+
+def _payable_lookup(merchant: Merchant) -> FundAccount:
+    account = FundAccount.objects.filter(
+        org_id=merchant.org_id,
+        kind=AccountKind.MERCHANT_PAYABLE,
+        party_type=PAYABLE_PARTY,
+        party_id=str(merchant.pk),
+    ).first()
+    return account if account is not None else payable_account(merchant)
 
 
 def store_of_terminal(terminal: Terminal) -> Store:
@@ -507,6 +552,18 @@ def redemption_create(
         raise first_refusal
     # The best for the member first: the largest discount, then the oldest offer.
     candidates.sort(key=lambda c: (-c[1].discount_fen, c[0].pk))
+    if len(candidates) == 1:  # this function's own savepoint undoes a refusal
+        offer, quote = candidates[0]
+        return _redeem_one(
+            offer=offer,
+            store=store,
+            terminal=terminal,
+            member=member,
+            bill_fen=bill,
+            quote=quote,
+            actor=actor,
+            at=at,
+        )
     first_refusal = None
     for offer, quote in candidates:
         try:
@@ -566,8 +623,8 @@ def redemption_void(
             status=409,
         )
     offer = locked.offer
+    _usage_return(redemption=locked)  # the lock order of redemption_create: limits, stock, budget
     _stock_return(offer)
-    _usage_return(redemption=locked)
     void_txn = None
     if locked.subsidy_fen:
         assert offer.budget is not None and locked.ledger_txn is not None
@@ -655,7 +712,8 @@ def receipt(redemption: Redemption) -> dict[str, Any]:
         "status": str(redemption.status),
         "created_at": redemption.created_at.isoformat(),
         "member": {"name": masked_name(member.name), "member_no": member.member_no},
-        "remaining": remaining_for(offer=offer, member=member, day=redemption.local_date),
+        "remaining": getattr(redemption, "_remaining", None)
+        or remaining_for(offer=offer, member=member, day=redemption.local_date),
     }
 
 
