@@ -101,6 +101,15 @@ def test_explanation_is_translated():
     assert format_ratio(7250) == "72.5%" and format_ratio(6000) == "60%"
 
 
+def test_a_category_without_a_name_shows_its_kind_in_the_readers_language():
+    rule = Rule(category="", kind="inpatient", deductible_fen=0, annual_cap_fen=100, bands=())
+    lines = calculate(rule=rule, bill_fen=10).explanation()
+    with translation.override("en"):
+        assert explain(lines)[0].startswith("Rule: Inpatient;")
+    with translation.override("zh-hans"):
+        assert explain(lines)[0].startswith("规则：住院；")
+
+
 # --- properties --------------------------------------------------------------------------------
 
 amounts = st.integers(min_value=0, max_value=10**9)

@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.money import format_fen, percent_of
 
+from ..models import CategoryKind
+
 
 @dataclass(frozen=True)
 class Band:
@@ -33,10 +35,11 @@ class Band:
 
 @dataclass(frozen=True)
 class Rule:
-    category: str  # the category's name as shown to people
+    category: str  # the category's own name, or "" to show its kind in the reader's language
     deductible_fen: int
     annual_cap_fen: int  # per share
     bands: tuple[Band, ...]
+    kind: str = ""  # CategoryKind value
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ def calculate(
             "rule",
             {
                 "category": rule.category,
+                "kind": rule.kind,
                 "deductible": rule.deductible_fen,
                 "cap": rule.annual_cap_fen,
                 "shares": shares,
@@ -215,6 +219,9 @@ def explain(lines: list[dict[str, Any]] | tuple[Line, ...]) -> list[str]:
                 params[key] = format_fen(value)
             else:
                 params[key] = value
+        if line.get("code") == "rule" and not params.get("category"):
+            kind = str(params.get("kind") or "")
+            params["category"] = CategoryKind(kind).label if kind in CategoryKind.values else kind
         if "ratio_bp" in params:
             params["ratio"] = format_ratio(int(params["ratio_bp"]))
         out.append(str(template) % params)

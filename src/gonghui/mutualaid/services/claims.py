@@ -83,7 +83,8 @@ def _live_claim_for_invoice(plan_id: int, invoice_no: str) -> AidClaim | None:
 
 def rule_of(category: BenefitCategory) -> calculator.Rule:
     return calculator.Rule(
-        category=str(category),
+        category=category.name,
+        kind=category.kind,
         deductible_fen=category.deductible_fen,
         annual_cap_fen=category.annual_cap_fen,
         bands=tuple(
