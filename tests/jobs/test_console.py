@@ -3,6 +3,8 @@ employer staff links; scoped and audited."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
@@ -110,3 +112,28 @@ def test_employer_staff_link(world):
     r = c.post("/admin/jobs/employerstaff/add/", {"user": hr.pk, "enterprise": ent_b.pk})
     assert r.status_code == 200  # enterprise of another union: not a valid choice
     assert not EmployerStaff.objects.filter(enterprise=ent_b).exists()
+
+
+def test_figures_page_shows_own_scope_only(world):
+    _root, a, b, ent_a, ent_b = world
+    from gonghui.jobs import services
+
+    from .factories import make_posting
+
+    make_posting(ent_a, headcount=4)
+    make_posting(ent_b, headcount=9)
+    services.skill_pay_scheme_set(
+        actor=None,
+        enterprise=ent_a,
+        effective_from=dt.date(2020, 1, 1),
+        raises={"junior": 5000},
+        workers_covered=77,
+    )
+    c = Client()
+    c.force_login(make_staff(a, Role.UNION_ADMIN))
+    assert 'data-testid="jobs-figures-link"' in c.get("/admin/jobs/posting/").content.decode()
+    body = c.get("/admin/jobs/posting/figures/").content.decode()
+    assert f'data-org="{a.code}"' in body and f'data-org="{b.code}"' not in body
+    assert ">4<" in body and ">9<" not in body and ">77<" in body and "1 / 1" in body
+    c.force_login(make_staff(a, Role.REVIEWER))  # no jobs.view
+    assert c.get("/admin/jobs/posting/figures/").status_code in (403, 404)

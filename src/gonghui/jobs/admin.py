@@ -4,12 +4,15 @@ move those applications. Anything else answers 404. Every console write is audit
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
@@ -17,9 +20,17 @@ from unfold.admin import ModelAdmin, TabularInline
 from gonghui.codes.models import Terminal
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
+from gonghui.core.timeutil import local_today
 from gonghui.orgs.admin_base import ScopedAdmin
-from gonghui.orgs.models import Enterprise
-from gonghui.orgs.scoping import is_unrestricted, scope, scope_q, visible_orgs
+from gonghui.orgs.models import Enterprise, Org
+from gonghui.orgs.scoping import (
+    can,
+    is_unrestricted,
+    scope,
+    scope_q,
+    scope_roots,
+    visible_orgs,
+)
 
 from . import selectors, services
 from .models import (
@@ -194,6 +205,60 @@ class PostingAdmin(EmployerAwareAdmin):
                 )
             form.base_fields["enterprise"].queryset = ents.order_by("name")  # type: ignore[attr-defined]
         return form
+
+    def get_urls(self) -> list[Any]:
+        extra = [
+            path(
+                "figures/",
+                self.admin_site.admin_view(self.figures_view),
+                name="jobs_posting_figures",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def figures_view(self, request: HttpRequest) -> HttpResponse:
+        """Posts, headcount, applications, intentions, hires and skill-pay coverage of each org
+        where the user holds ``jobs.view`` (their scope roots), for a period (default: this
+        year)."""
+        if is_unrestricted(request.user):
+            orgs = list(Org.objects.filter(depth=1).order_by("path"))
+        else:
+            roots = scope_roots(request.user, "jobs.view")
+            if not roots:
+                raise Http404
+            orgs = list(Org.objects.filter(path__in=roots).order_by("path"))
+        today = local_today()
+        try:
+            start = dt.date.fromisoformat(request.GET.get("start", ""))
+        except ValueError:
+            start = dt.date(today.year, 1, 1)
+        try:
+            end = dt.date.fromisoformat(request.GET.get("end", ""))
+        except ValueError:
+            end = today
+        if end < start:
+            start, end = end, start
+        rows = [
+            {
+                "org": org,
+                "figures": selectors.figures(org, start, end),
+                "coverage": selectors.skill_pay_coverage(org, end),
+            }
+            for org in orgs
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Employment help figures"),
+            "rows": rows,
+            "start": start,
+            "end": end,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/jobs/figures.html", context)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "jobs_figures": can(request.user, "jobs.view")}
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Posting, form: Any, change: bool) -> None:
         obj.skills = form.cleaned_data.get("skills", obj.skills)
