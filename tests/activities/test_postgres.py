@@ -86,3 +86,33 @@ def test_1000_registrations_for_100_places_then_50_cancellations():
     still = Registration.objects.filter(session=session, status=S.WAITLISTED).order_by("position")
     assert [r.position for r in still] == list(range(51, 901))
     assert ServiceEvent.objects.filter(kind="activities.registration").count() == 150
+
+
+@postgres_only()
+@pytest.mark.django_db(transaction=True)
+def test_one_member_ten_times_at_once_registers_once():
+    from gonghui.core.errors import Refused
+    from tests.factories import make_member
+
+    union = org_child(org_root())
+    session = make_session(make_activity(union), capacity=5)
+    session = Session.objects.select_related("activity", "activity__org").get(pk=session.pk)
+    member = make_member(union)
+    barrier = threading.Barrier(10)
+
+    def one(_i):
+        barrier.wait(timeout=30)
+        try:
+            return services.registration_create(member=member, session=session).status
+        except Refused as exc:
+            return exc.code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(one, range(10)))
+    assert results.count(S.CONFIRMED) == 1
+    assert results.count("already_registered") == 9
+    session.refresh_from_db()
+    assert session.places_left == 4
+    assert Registration.objects.filter(session=session).count() == 1

@@ -226,8 +226,10 @@ def _take_or_queue_pg(
         FROM u
         RETURNING id, status, position, created_at
     """  # noqa: S608 - the table names come from the models; every value is a parameter
+    # No savepoint: its RELEASE would be one more round trip while the row is locked. A unique
+    # violation (a concurrent duplicate) raises out of the caller's transaction, which rolls back.
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(sql, [session.pk, session.pk, member.pk, child_name, child_birth_date])
             row = cursor.fetchone()
     except IntegrityError:
