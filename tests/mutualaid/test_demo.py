@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from gonghui.demo import data
+from gonghui.demo import data, steps
 from gonghui.demo.steps import mutualaid as step
 from gonghui.funds.selectors import ledger_verify
 from gonghui.members.selectors import member_by_phone
@@ -17,8 +17,10 @@ from gonghui.mutualaid.models import AidClaim, AidPlan, EnrolmentBatch, PremiumI
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_step(settings):
+def test_demo_step(settings, monkeypatch):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # the foundation's data, then this step only (the other apps' steps have their own tests)
+    monkeypatch.setattr(steps, "discover", lambda: [("mutualaid", step.load)])
     call_command("demo", stdout=io.StringIO())
     plan = AidPlan.objects.get(year=2026, org__code=data.FEDERATION.code)
     assert plan.categories.count() == 3
