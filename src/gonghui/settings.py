@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "gonghui.venues",
     "gonghui.jobs",
     "gonghui.honors",
+    "gonghui.academy",
     "gonghui.demo",  # top of the import direction: may import every app
 ]
 

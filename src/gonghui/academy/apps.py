@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AcademyConfig(AppConfig):
+    name = "gonghui.academy"
+    label = "academy"
+    verbose_name = _("Craftsman academy")
+
+    def ready(self) -> None:
+        from gonghui.members import h5menu
+        from gonghui.orgs.models import Role
+        from gonghui.orgs.scoping import grant
+
+        admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
+        grant("academy.view", *admins, Role.AUDITOR)
+        grant("academy.manage", *admins)
+        h5menu.register(key="academy", label=_("Online courses"), url_name="academy:list", order=45)
