@@ -1,0 +1,140 @@
+"""Staff console of the academy: courses with their lessons, quizzes with their questions,
+questions with their choices; enrolments, quiz attempts and certificates read-only. Org-scoped
+(``academy.view``, ``academy.manage``) and audited by ``ScopedAdmin``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
+
+from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.scoping import scope, visible_orgs
+
+from .models import Certificate, Choice, Course, Enrolment, Lesson, Question, Quiz
+
+
+class ParentScopedInline(TabularInline):
+    """An inline whose permissions are the parent admin's (capabilities and scope); its changes
+    are audited with the parent's change."""
+
+    def _parent(self) -> Any:
+        return self.admin_site._registry[self.parent_model]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_change_permission(request, obj) or (
+            obj is None and self._parent().has_add_permission(request)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+class ScopedChoices:
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "org":
+            kwargs["queryset"] = visible_orgs(request.user, "academy.manage")
+        if db_field.name == "course":
+            kwargs["queryset"] = scope(Course.objects.all(), request.user, "academy.manage")
+        if db_field.name == "quiz":
+            kwargs["queryset"] = scope(
+                Quiz.objects.all(), request.user, "academy.manage", "course__org"
+            )
+        if db_field.name == "lesson":
+            kwargs["queryset"] = scope(
+                Lesson.objects.all(), request.user, "academy.manage", "course__org"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class LessonInline(ScopedChoices, ParentScopedInline):
+    model = Lesson
+    extra = 1
+    fields = ("order", "kind", "title", "url", "body", "duration_minutes")
+
+
+@admin.register(Course)
+class CourseAdmin(ScopedChoices, ScopedAdmin):
+    view_capability = "academy.view"
+    change_capability = "academy.manage"
+    list_display = ("title", "category", "skill_level", "is_published", "org")
+    list_filter = ("category", "is_published")
+    search_fields = ("title",)
+    inlines = [LessonInline]
+
+
+class QuestionInline(ParentScopedInline):
+    model = Question
+    extra = 1
+    fields = ("order", "text", "multiple")
+    show_change_link = True
+
+
+@admin.register(Quiz)
+class QuizAdmin(ScopedChoices, ScopedAdmin):
+    scope_field = "course__org"
+    view_capability = "academy.view"
+    change_capability = "academy.manage"
+    list_display = ("title", "course", "lesson", "pass_mark_percent")
+    search_fields = ("title", "course__title")
+    inlines = [QuestionInline]
+
+
+class ChoiceInline(ParentScopedInline):
+    model = Choice
+    extra = 3
+    fields = ("order", "text", "is_correct")
+
+
+@admin.register(Question)
+class QuestionAdmin(ScopedChoices, ScopedAdmin):
+    scope_field = "quiz__course__org"
+    view_capability = "academy.view"
+    change_capability = "academy.manage"
+    list_display = ("text", "quiz", "multiple")
+    search_fields = ("text", "quiz__title")
+    inlines = [ChoiceInline]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(ScopedAdmin):
+    scope_field = "course__org"
+    view_capability = "academy.view"
+    list_display = ("member", "course", "enrolled_at", "completed_at")
+    list_filter = ("course",)
+    search_fields = ("member__name", "member__member_no", "course__title")
+    readonly_fields = ("member", "course", "enrolled_at", "completed_at")
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ScopedAdmin):
+    view_capability = "academy.view"
+    list_display = ("number", "holder_name", "title", "skill_level", "issued_at", "org")
+    list_filter = ("skill_level",)
+    search_fields = ("number", "holder_name", "title")
+    readonly_fields = (
+        "number",
+        "member",
+        "holder_name",
+        "course",
+        "title",
+        "skill_level",
+        "issued_at",
+        "org",
+        "verification",
+    )
+
+    @admin.display(description=_("Verification page"))
+    def verification(self, obj: Certificate) -> str:
+        from .selectors import verify_path
+
+        return verify_path(obj)
