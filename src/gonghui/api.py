@@ -69,6 +69,9 @@ def _mount_routers() -> None:
     from gonghui.mutualaid.api import router as mutualaid_router
 
     api.add_router("/mutualaid/", mutualaid_router)
+    from gonghui.academy.api import router as academy_router
+
+    api.add_router("/academy/", academy_router)
 
 
 _mount_routers()
