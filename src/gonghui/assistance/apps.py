@@ -25,3 +25,8 @@ class AssistanceConfig(AppConfig):
         h5menu.register(
             key="assistance", label=_("Hardship help"), url_name="assistance:home", order=60
         )
+
+        from gonghui.members import servicekinds
+
+        servicekinds.register("assistance.visit", _("Hardship visit"))
+        servicekinds.register("assistance.grant", _("Hardship grant"))

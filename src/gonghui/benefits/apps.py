@@ -25,3 +25,8 @@ class BenefitsConfig(AppConfig):
             scan_handler,
             label=_("Store"),  # type: ignore[arg-type]  # stringified on registration
         )
+
+        from gonghui.members import servicekinds
+
+        servicekinds.register("benefits.redemption", _("Merchant discount"))
+        servicekinds.register("benefits.redemption_void", _("Discount voided"))

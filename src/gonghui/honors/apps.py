@@ -14,3 +14,7 @@ class HonorsConfig(AppConfig):
         admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
         grant("honors.view", *admins, Role.AUDITOR)
         grant("honors.manage", *admins)
+
+        from gonghui.members import servicekinds
+
+        servicekinds.register("honors.volunteer_service", _("Volunteer service"))

@@ -24,3 +24,8 @@ class JobsConfig(AppConfig):
         dispatch.register("jobs.fair", handlers.fair_gate, label=_("Job fair gate"))  # type: ignore[arg-type]
         dispatch.register("jobs.booth", handlers.booth_scan, label=_("Job fair booth"))  # type: ignore[arg-type]
         h5menu.register(key="jobs", label=_("Jobs"), url_name="jobs:list", order=40)
+
+        from gonghui.members import servicekinds
+
+        servicekinds.register("jobs.application", _("Job application"))
+        servicekinds.register("jobs.fair_checkin", _("Job fair check-in"))

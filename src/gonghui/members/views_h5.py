@@ -16,7 +16,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gonghui.core import crypto
@@ -27,7 +26,7 @@ from gonghui.core.money import format_fen
 from gonghui.core.timeutil import to_local
 from gonghui.orgs.models import Enterprise, Org
 
-from . import h5menu
+from . import h5menu, servicekinds
 from .enrolment import enrolment_submit, transfer_request_create
 from .forms_h5 import (
     ChooseUnionForm,
@@ -58,20 +57,6 @@ HISTORY_PAGE_SIZE = 20
 RESEND_AFTER_SECONDS = min(limit.window for limit in PHONE_LIMITS if limit.count == 1)
 
 # Labels of the service kinds that apps write (``<app>.<what>``); unknown kinds show as written.
-SERVICE_KIND_LABELS: dict[str, Any] = {
-    "benefits.redemption": gettext_lazy("Merchant discount"),
-    "benefits.refund": gettext_lazy("Discount refunded"),
-    "activities.registration": gettext_lazy("Activity sign-up"),
-    "activities.checkin": gettext_lazy("Activity check-in"),
-    "venues.booking": gettext_lazy("Venue booking"),
-    "venues.entry": gettext_lazy("Venue entry"),
-    "jobs.application": gettext_lazy("Job application"),
-    "academy.lesson": gettext_lazy("Course lesson"),
-    "mutualaid.payout": gettext_lazy("Mutual-aid payout"),
-    "assistance.grant": gettext_lazy("Hardship grant"),
-    "rights.consultation": gettext_lazy("Legal consultation"),
-    "campaigns.checkin": gettext_lazy("Spot check-in"),
-}
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -515,7 +500,7 @@ def history(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {
-            "kind": SERVICE_KIND_LABELS.get(e.kind, e.kind),
+            "kind": servicekinds.label_for(e.kind),
             "amount": format_fen(e.amount_fen) if e.amount_fen else "",
             "at": to_local(e.occurred_at),
             "org": e.org.name,

@@ -29,3 +29,7 @@ class MutualAidConfig(AppConfig):
         h5menu.register(
             key="mutualaid", label=_("Medical mutual aid"), url_name="mutualaid:home", order=40
         )
+
+        from gonghui.members import servicekinds
+
+        servicekinds.register("mutualaid.claim_paid", _("Mutual-aid claim paid"))

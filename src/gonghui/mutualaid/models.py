@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gonghui.members.models import Member
 from gonghui.orgs.models import Enterprise, Org
@@ -129,7 +130,7 @@ class RatioBand(models.Model):
 
 class PaidBy(models.TextChoices):
     UNIT = "unit", _("Employer pays")
-    MEMBER = "member", _("Member pays")
+    MEMBER = "member", pgettext_lazy("premium payer", "Member pays")
     SHARED = "shared", _("Shared as the plan says")
 
 

@@ -24,3 +24,8 @@ class RightsConfig(AppConfig):
         from gonghui.members import h5menu
 
         h5menu.register(key="rights", label=_("Legal aid"), url_name="rights:home", order=62)
+
+        from gonghui.members import servicekinds
+
+        servicekinds.register("rights.consultation", _("Legal consultation"))
+        servicekinds.register("rights.case_closed", _("Rights case closed"))

@@ -28,3 +28,8 @@ class VenuesConfig(AppConfig):
         from gonghui.members import h5menu
 
         h5menu.register(key="venues", label=_("Venues"), url_name="venues:list", order=40)
+
+        from gonghui.members import servicekinds
+
+        servicekinds.register("venues.booking", _("Venue booking"))
+        servicekinds.register("venues.entry", _("Venue entry"))
