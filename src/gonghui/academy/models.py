@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gonghui.core.skills import SkillLevel
 from gonghui.members.models import Member
@@ -44,7 +45,7 @@ class Lesson(models.Model):
     class Kind(models.TextChoices):
         VIDEO = "video", _("Video link")
         DOCUMENT = "document", _("Document")
-        TEXT = "text", _("Text")
+        TEXT = "text", pgettext_lazy("lesson kind", "Text")
 
     course = models.ForeignKey(
         Course, verbose_name=_("Course"), on_delete=models.CASCADE, related_name="lessons"
@@ -72,12 +73,12 @@ class Enrolment(models.Model):
     member = models.ForeignKey(
         Member, verbose_name=_("Member"), on_delete=models.PROTECT, related_name="enrolments"
     )
-    enrolled_at = models.DateTimeField(_("Enrolled at"), auto_now_add=True)
+    enrolled_at = models.DateTimeField(pgettext_lazy("course", "Enrolled at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("Completed at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("Enrolment")
-        verbose_name_plural = _("Enrolments")
+        verbose_name = pgettext_lazy("course", "Enrolment")
+        verbose_name_plural = pgettext_lazy("course", "Enrolments")
         constraints = [
             models.UniqueConstraint(fields=["course", "member"], name="academy_enrolment_unique")
         ]
@@ -167,14 +168,17 @@ class Choice(models.Model):
 
 class QuizAttempt(models.Model):
     enrolment = models.ForeignKey(
-        Enrolment, verbose_name=_("Enrolment"), on_delete=models.CASCADE, related_name="attempts"
+        Enrolment,
+        verbose_name=pgettext_lazy("course", "Enrolment"),
+        on_delete=models.CASCADE,
+        related_name="attempts",
     )
     quiz = models.ForeignKey(
         Quiz, verbose_name=_("Quiz"), on_delete=models.CASCADE, related_name="attempts"
     )
     answers = models.JSONField(_("Answers"), default=dict)
     score_percent = models.PositiveSmallIntegerField(_("Score (%)"))
-    passed = models.BooleanField(_("Passed"))
+    passed = models.BooleanField(pgettext_lazy("quiz", "Passed"))
     at = models.DateTimeField(_("Submitted at"))
 
     class Meta:
