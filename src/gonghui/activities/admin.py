@@ -75,7 +75,7 @@ class ActivityForm(forms.ModelForm):
         f = self.cleaned_data.get("poster")
         if not isinstance(f, UploadedFile):  # unchanged (already stored) or cleared
             return f
-        if f.size > POSTER_MAX_BYTES:
+        if (f.size or 0) > POSTER_MAX_BYTES:
             raise forms.ValidationError(_("The poster may be at most 2 MB."))
         head = f.read(16)
         f.seek(0)
