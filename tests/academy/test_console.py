@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from gonghui.academy import services
-from gonghui.academy.models import Course
+from gonghui.academy import services, signing
+from gonghui.academy.models import Certificate, Course
 from gonghui.core.models import AuditEntry
+from gonghui.members.models import ServiceEvent
 from gonghui.orgs.models import Role
 from tests.factories import make_member, make_staff, org_child, org_root
 
@@ -104,12 +105,37 @@ def test_enrolments_and_certificates_are_read_only(world):
     w = world
     c = Client()
     c.force_login(make_staff(w["a"], Role.UNION_ADMIN))
-    assert c.get("/admin/academy/certificate/add/").status_code == 403
     assert c.get("/admin/academy/enrolment/add/").status_code == 403
     before = w["cert"].holder_name
     c.post(f"/admin/academy/certificate/{w['cert'].pk}/change/", {"holder_name": "张三"})
     w["cert"].refresh_from_db()
     assert w["cert"].holder_name == before
+
+
+def test_console_issues_a_skill_level_certificate_record(world):
+    w = world
+    member = make_member(w["a"], name="赵工匠")
+    outsider = make_member(w["b"], name="外单位")
+    c = Client()
+    c.force_login(make_staff(w["a"], Role.UNION_ADMIN))
+    assert c.get("/admin/academy/certificate/add/").status_code == 200
+    form = {"org": w["a"].pk, "member": member.pk, "title": "数控车工", "skill_level": ""}
+    r = c.post("/admin/academy/certificate/add/", form)
+    assert r.status_code == 200 and not Certificate.objects.filter(member=member).exists()
+    r = c.post(
+        "/admin/academy/certificate/add/",
+        form | {"member": outsider.pk, "skill_level": "technician"},
+    )
+    assert r.status_code == 200 and not Certificate.objects.filter(member=outsider).exists()
+    r = c.post("/admin/academy/certificate/add/", form | {"skill_level": "technician"})
+    assert r.status_code == 302, r.content.decode()[:3000]
+    cert = Certificate.objects.get(member=member)
+    assert (cert.course, cert.skill_level, cert.holder_name) == (None, "technician", "赵工匠")
+    assert signing.certificate_verify(cert.number, cert.signature) == cert
+    assert AuditEntry.objects.filter(
+        action="academy.certificate.issue", object_id=str(cert.pk)
+    ).exists()
+    assert ServiceEvent.objects.filter(kind="academy.certificate", member=member).count() == 1
 
 
 def test_auditor_reads_but_cannot_change(world):
@@ -118,3 +144,4 @@ def test_auditor_reads_but_cannot_change(world):
     c.force_login(make_staff(w["a"], Role.AUDITOR))
     assert c.get(f"/admin/academy/course/{w['course'].pk}/change/").status_code == 200
     assert c.get("/admin/academy/course/add/").status_code == 403
+    assert c.get("/admin/academy/certificate/add/").status_code == 403

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
+from gonghui.core.audit import client_ip
+from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ScopedAdmin
 from gonghui.orgs.scoping import scope, visible_orgs
 
+from . import services
 from .models import Certificate, Choice, Course, Enrolment, Lesson, Question, Quiz
 
 
@@ -115,12 +120,30 @@ class EnrolmentAdmin(ScopedAdmin):
     readonly_fields = ("member", "course", "enrolled_at", "completed_at")
 
 
+class SkillCertificateForm(forms.ModelForm):
+    """Issue a skill-level certificate record (初级工 … 高级技师) to a member."""
+
+    class Meta:
+        model = Certificate
+        fields = ("org", "member", "title", "skill_level")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["skill_level"].required = True
+        self.fields["title"].help_text = _("The trade, e.g. CNC lathe operator.")
+
+
 @admin.register(Certificate)
-class CertificateAdmin(ScopedAdmin):
+class CertificateAdmin(ScopedChoices, ScopedAdmin):
+    """Certificates are read-only; adding one issues a signed skill-level certificate record
+    through ``services.certificate_issue`` (audited there and by the console)."""
+
     view_capability = "academy.view"
+    add_capability = "academy.manage"
     list_display = ("number", "holder_name", "title", "skill_level", "issued_at", "org")
     list_filter = ("skill_level",)
     search_fields = ("number", "holder_name", "title")
+    raw_id_fields = ("member",)
     readonly_fields = (
         "number",
         "member",
@@ -132,6 +155,42 @@ class CertificateAdmin(ScopedAdmin):
         "org",
         "verification",
     )
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = SkillCertificateForm
+            kwargs["fields"] = SkillCertificateForm.Meta.fields
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return SkillCertificateForm.Meta.fields
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "member":
+            kwargs["queryset"] = scope(Member.objects.all(), request.user, "members.view")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:  # pragma: no cover - no change permission
+            raise PermissionDenied
+        data = form.cleaned_data
+        cert = services.certificate_issue(
+            member=data["member"],
+            org=data["org"],
+            title=data["title"],
+            skill_level=data["skill_level"],
+            actor=request.user,
+            ip=client_ip(request),
+        )
+        obj.__dict__.update({k: v for k, v in cert.__dict__.items() if not k.startswith("_")})
+        obj._state.adding = False
 
     @admin.display(description=_("Verification page"))
     def verification(self, obj: Certificate) -> str:
