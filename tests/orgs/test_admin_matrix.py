@@ -113,11 +113,12 @@ def test_role_by_model_matrix(client, label, model):
             continue
 
         sees = may_see(model_admin, who)
-        expect(who, "changelist", changelist, {200} if sees else {403})
+        if not model_admin.assignment_scoped:  # else: the app's own role matrix covers this
+            expect(who, "changelist", changelist, {200} if sees else {403})
         expect(
             who, "absent object", client.get(url(model, "change", missing_pk)).status_code, {404}
         )
-        if inside is not None:
+        if inside is not None and not model_admin.assignment_scoped:
             got = client.get(url(model, "change", inside.pk)).status_code
             expect(who, f"own {label} #{inside.pk}", got, {200} if sees else {404})
         if outside is not None:

@@ -168,6 +168,7 @@ class HelpForm(forms.Form):
 
 @admin.register(HardshipFile)
 class HardshipFileAdmin(ScopedAdmin):
+    assignment_scoped = True
     view_capability = "assistance.supervise"
     change_capability = None
     inlines = [HouseholdInline, HelpInline, DocumentInline]
@@ -366,6 +367,7 @@ class HardshipFileAdmin(ScopedAdmin):
 
 @admin.register(HelpRecord)
 class HelpRecordAdmin(ScopedAdmin):
+    assignment_scoped = True
     scope_field = "file__org"
     view_capability = "assistance.supervise"
     change_capability = None

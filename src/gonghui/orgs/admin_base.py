@@ -35,14 +35,22 @@ def org_of(obj: Model, scope_field: str) -> Any:
 
 
 class ScopedAdmin(ModelAdmin):
-    scope_field: str = "org"
+    # The FK path to the Org that scopes a row ("" for an Org itself); None for deployment-wide
+    # configuration that anyone holding the capability at some org may see.
+    scope_field: str | None = "org"
     view_capability: str = "orgs.view"
+    # True where the app narrows visibility further by assignment (a case worker sees the files
+    # assigned to them): the app's own tests then cover every role inside the scope.
+    assignment_scoped: bool = False
     change_capability: str | None = None  # None: read-only in the console
     add_capability: str | None = None  # defaults to change_capability
     delete_capability: str | None = None  # None: never deleted from the console
 
     # --- scope ---------------------------------------------------------------------------
     def get_queryset(self, request: HttpRequest) -> QuerySet:
+        if self.scope_field is None:  # deployment-wide configuration: the capability anywhere
+            qs = super().get_queryset(request)
+            return qs if can(request.user, self.view_capability) else qs.none()
         return scope(
             super().get_queryset(request), request.user, self.view_capability, self.scope_field
         )
@@ -65,7 +73,7 @@ class ScopedAdmin(ModelAdmin):
     def _in_scope(self, request: HttpRequest, capability: str | None, obj: Model | None) -> bool:
         if capability is None:
             return False
-        if obj is None:
+        if obj is None or self.scope_field is None:
             return can(request.user, capability)
         org = org_of(obj, self.scope_field)
         if org is None:  # an object tied to no org (e.g. a system audit entry): superusers only
@@ -96,7 +104,7 @@ class ScopedAdmin(ModelAdmin):
             actor=request.user,
             action=f"{obj._meta.label_lower}.{verb}",
             obj=obj,
-            org=org_of(obj, self.scope_field),
+            org=None if self.scope_field is None else org_of(obj, self.scope_field),
             data={"via": "console", "message": str(message)[:500]},
             ip=client_ip(request),
         )

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
@@ -159,6 +159,7 @@ FORMS = {
 
 @admin.register(RightsCase)
 class RightsCaseAdmin(ScopedAdmin):
+    assignment_scoped = True
     view_capability = "rights.supervise"
     change_capability = None
     inlines = [PartyInline, EntryInline]
@@ -367,26 +368,14 @@ class CaseStepInline(TabularInline):
 
 
 @admin.register(CaseType)
-class CaseTypeAdmin(ModelAdmin):
+class CaseTypeAdmin(ScopedAdmin):
     """Deployment-wide configuration (federation admins)."""
 
+    scope_field = None
+    view_capability = "rights.config"
+    change_capability = "rights.config"
     inlines = [CaseStepInline]
     list_display = ("code", "name", "is_active", "order")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return can(request.user, "rights.config")
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can(request.user, "rights.config")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can(request.user, "rights.config")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return can(request.user, "rights.config")
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(CollectiveContract)
