@@ -31,3 +31,8 @@ class ActivitiesConfig(AppConfig):
         h5menu.register(
             key="activities", label=_("Activities"), url_name="activities:list", order=20
         )
+
+        from gonghui.members import servicekinds
+
+        servicekinds.register("activities.registration", _("Activity sign-up"))
+        servicekinds.register("activities.checkin", _("Activity check-in"))
