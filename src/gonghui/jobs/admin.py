@@ -61,6 +61,7 @@ class EmployerAwareAdmin(ScopedAdmin):
         qs = ModelAdmin.get_queryset(self, request)
         if is_unrestricted(request.user):
             return qs
+        assert self.scope_field is not None  # jobs' admins are all scoped by an org path
         q = scope_q(request.user, self.view_capability, self.scope_field)
         if self.employer_can_view and (ids := self._employer_ids(request)):
             q |= Q(**{f"{self.enterprise_field}__in": ids})
