@@ -13,7 +13,7 @@ from ninja import Router, Schema
 from ninja import Status as Answer
 
 from gonghui.core.errors import NotFound
-from gonghui.members.api import MemberAuth
+from gonghui.members.apiauth import MemberAuth
 
 from . import selectors, services
 from .models import Certificate, Enrolment

@@ -12,39 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.security import APIKeyCookie
 
-from gonghui.members.session import current_member
+from gonghui.core.apiauth import staff_auth
+from gonghui.members.apiauth import member_auth
 from gonghui.orgs.scoping import can
 
 from . import selectors, services
 from .models import Draw, Registration, Session
 
 router = Router(tags=["activities"])
-
-
-class MemberSession(APIKeyCookie):
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        return current_member(request)
-
-
-class StaffSession(APIKeyCookie):
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active and user.is_staff:
-            return user
-        return None
-
-
-member_auth = MemberSession()
-staff_auth = StaffSession(csrf=False)  # read-only
 
 
 class Error(Schema):

@@ -8,16 +8,17 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.audit import client_ip
 from gonghui.core.timeutil import local_today
-from gonghui.funds.api import ERRORS, StaffSessionAuth
+from gonghui.funds.api import ERRORS
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import get_in_scope_or_404
 
 from . import selectors, services
 from .models import HardshipFile
 
-router = Router(tags=["assistance"], auth=StaffSessionAuth())
+router = Router(tags=["assistance"], auth=staff_auth)
 
 
 class FileRowOut(Schema):

@@ -17,18 +17,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema
-from ninja.security import APIKeyCookie
 
 from gonghui.codes import selectors as code_selectors
-from gonghui.codes.api import MemberSession, TerminalKey
+from gonghui.codes.api import TerminalKey
 from gonghui.codes.models import Terminal
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.timeutil import local_today, to_local
+from gonghui.members.apiauth import member_auth
 
 from . import selectors, services
 from .models import Redemption, Settlement, Store
@@ -36,21 +36,7 @@ from .models import Redemption, Settlement, Store
 router = Router(tags=["benefits"])
 
 
-class StaffUser(APIKeyCookie):
-    """A signed-in, active staff user (scope is checked per query)."""
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active and user.is_staff:
-            return user
-        return None
-
-
-member_auth = MemberSession()
-staff_auth = StaffUser()
-cashier_auth = [TerminalKey(), StaffUser()]
+cashier_auth = [TerminalKey(), staff_auth]
 
 
 class Error(Schema):

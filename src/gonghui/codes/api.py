@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema
-from ninja.security import APIKeyCookie, APIKeyHeader
+from ninja.security import APIKeyHeader
 
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import now
-from gonghui.members.session import current_member
+from gonghui.members.apiauth import member_auth
 
 from . import protocol, selectors, services
 from .models import Terminal
@@ -28,15 +28,6 @@ router = Router(tags=["codes"])
 
 
 # --- authentication -----------------------------------------------------------------------------
-
-
-class MemberSession(APIKeyCookie):
-    """A signed-in member (members/session.py); CSRF is checked on writes."""
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        return current_member(request)
 
 
 class TerminalKey(APIKeyHeader):
@@ -56,20 +47,7 @@ class TerminalKey(APIKeyHeader):
         return terminal
 
 
-class StaffSession(APIKeyCookie):
-    """A signed-in, active staff user; the terminal is named in the request (``terminal_id``)."""
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active and user.is_staff:
-            return user
-        return None
-
-
-member_auth = MemberSession()
-terminal_auth = [TerminalKey(), StaffSession()]
+terminal_auth = [TerminalKey(), staff_auth]
 
 
 def _no_store(response: JsonResponse) -> JsonResponse:

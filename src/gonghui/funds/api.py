@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.security import SessionAuth
 
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import SHANGHAI, local_today
 
@@ -24,17 +24,7 @@ MAX_STATEMENT_LINES = 1000
 MAX_OFFSET = 10_000_000
 
 
-class StaffSessionAuth(SessionAuth):
-    """An active staff user signed in to the console (CSRF is checked on unsafe methods)."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active and user.is_staff:
-            return user
-        return None
-
-
-router = Router(tags=["funds"], auth=StaffSessionAuth())
+router = Router(tags=["funds"], auth=staff_auth)
 
 
 class Pages(LimitOffsetPagination):

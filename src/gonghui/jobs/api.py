@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Answer
 
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.timeutil import local_today
-from gonghui.members.api import MemberAuth, StaffAuth
+from gonghui.members.apiauth import member_auth
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import get_in_scope_or_404
 
@@ -128,7 +129,7 @@ class StatusIn(Schema):
 # --- members ----------------------------------------------------------------------------------
 
 
-@router.get("/me/matches", auth=MemberAuth(), response=list[MatchOut])
+@router.get("/me/matches", auth=member_auth, response=list[MatchOut])
 def my_matches(request: HttpRequest, limit: int = Query(20, ge=1, le=100)) -> Any:
     member = _auth(request)
     return [
@@ -143,7 +144,7 @@ def my_matches(request: HttpRequest, limit: int = Query(20, ge=1, le=100)) -> An
 
 @router.post(
     "/me/postings/{posting_id}/apply",
-    auth=MemberAuth(),
+    auth=member_auth,
     response={201: ApplicationOut, **ERRORS},
 )
 def my_apply(request: HttpRequest, posting_id: int) -> Any:
@@ -154,14 +155,14 @@ def my_apply(request: HttpRequest, posting_id: int) -> Any:
     return Answer(201, _application(application))
 
 
-@router.get("/me/applications", auth=MemberAuth(), response=list[ApplicationOut])
+@router.get("/me/applications", auth=member_auth, response=list[ApplicationOut])
 def my_applications(request: HttpRequest) -> Any:
     return [_application(a) for a in selectors.member_applications(_auth(request))[:200]]
 
 
 @router.post(
     "/me/applications/{application_id}/withdraw",
-    auth=MemberAuth(),
+    auth=member_auth,
     response={200: ApplicationOut, **ERRORS},
 )
 def my_withdraw(request: HttpRequest, application_id: int) -> Any:
@@ -177,7 +178,7 @@ def my_withdraw(request: HttpRequest, application_id: int) -> Any:
 # --- staff and employer staff -----------------------------------------------------------------
 
 
-@router.get("/applications", auth=StaffAuth(), response=list[ApplicationOut])
+@router.get("/applications", auth=staff_auth, response=list[ApplicationOut])
 def applications(
     request: HttpRequest,
     status: Application.Status | None = None,
@@ -204,7 +205,7 @@ def _visible_application(request: HttpRequest, application_id: int) -> Applicati
 
 @router.get(
     "/applications/{application_id}",
-    auth=StaffAuth(),
+    auth=staff_auth,
     response={200: ApplicationOut, **ERRORS},
 )
 def application_detail(request: HttpRequest, application_id: int) -> Any:
@@ -213,7 +214,7 @@ def application_detail(request: HttpRequest, application_id: int) -> Any:
 
 @router.post(
     "/applications/{application_id}/status",
-    auth=StaffAuth(),
+    auth=staff_auth,
     response={200: ApplicationOut, **ERRORS},
 )
 def application_status(request: HttpRequest, application_id: int, body: StatusIn) -> Any:
@@ -228,7 +229,7 @@ def application_status(request: HttpRequest, application_id: int, body: StatusIn
     return Answer(200, _application(a))
 
 
-@router.get("/postings", auth=StaffAuth(), response=list[PostingOut])
+@router.get("/postings", auth=staff_auth, response=list[PostingOut])
 def postings(request: HttpRequest, limit: int = Query(100, ge=1, le=500)) -> Any:
     qs = selectors.postings_visible(_auth(request)).select_related("enterprise")
     return [_posting(p) for p in qs.order_by("-created_at", "-pk")[:limit]]
@@ -243,7 +244,7 @@ class FiguresOut(Schema):
     fair_checkins: int
 
 
-@router.get("/figures", auth=StaffAuth(), response={200: FiguresOut, **ERRORS})
+@router.get("/figures", auth=staff_auth, response={200: FiguresOut, **ERRORS})
 def figures(request: HttpRequest, org_id: int, start: dt.date, end: dt.date | None = None) -> Any:
     end = end or local_today()
     if end < start or (end - start).days > 3660:
@@ -261,7 +262,7 @@ class CoverageOut(Schema):
     workers_covered_above_scale: int
 
 
-@router.get("/skill-pay/coverage", auth=StaffAuth(), response={200: CoverageOut, **ERRORS})
+@router.get("/skill-pay/coverage", auth=staff_auth, response={200: CoverageOut, **ERRORS})
 def skill_pay_coverage(request: HttpRequest, org_id: int, on: dt.date | None = None) -> Any:
     org = get_in_scope_or_404(Org.objects.all(), _auth(request), "jobs.view", field="", pk=org_id)
     return Answer(200, selectors.skill_pay_coverage(org, on))

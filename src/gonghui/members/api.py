@@ -17,8 +17,8 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.security import APIKeyCookie
 
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.identifiers import mask_phone
@@ -28,6 +28,7 @@ from gonghui.orgs.scoping import can, scope
 from . import enrolment as enrolment_services
 from . import otp as otp_services
 from . import selectors
+from .apiauth import member_auth, visitor_auth
 from .models import Enrolment, Member, OtpChallenge, TransferRequest
 from .pii import open_phone
 from .services import member_reveal
@@ -48,43 +49,6 @@ STATUS_PURPOSE = "enrol_status"
 
 
 # --- authentication -----------------------------------------------------------------------------
-class _SessionCookie(APIKeyCookie):
-    """Django's session cookie with Django's CSRF check on unsafe methods."""
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-
-class VisitorAuth(_SessionCookie):
-    """Anyone, but unsafe methods need a valid CSRF token (sign-in and enrolment forms)."""
-
-    def _get_key(self, request: HttpRequest) -> str | None:
-        super()._get_key(request)  # the CSRF check
-        return "visitor"
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        return key
-
-
-class MemberAuth(_SessionCookie):
-    """A member signed in with phone + SMS code."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        return current_member(request)
-
-
-class StaffAuth(_SessionCookie):
-    """An active staff user signed in to the console."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active and user.is_staff:
-            return user
-        return None
-
-
-visitor_auth = VisitorAuth()
-member_auth = MemberAuth()
-staff_auth = StaffAuth()
 
 
 # --- schemas ------------------------------------------------------------------------------------

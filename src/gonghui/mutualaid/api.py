@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
-from ninja.security import APIKeyCookie, SessionAuth
 
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound
-from gonghui.members.session import current_member
+from gonghui.members.apiauth import member_auth
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import can, get_in_scope_or_404
 
@@ -27,29 +26,7 @@ from . import selectors, services
 from .models import AidClaim, RejectReason
 from .services import calculator
 
-
-class MemberSession(APIKeyCookie):
-    """A signed-in member (members/session.py); CSRF is checked on writes."""
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        return current_member(request)
-
-
-class StaffSession(SessionAuth):
-    """An active staff user signed in to the console."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active and user.is_staff:
-            return user
-        return None
-
-
 router = Router(tags=["mutualaid"])
-member_auth = MemberSession()
-staff_auth = StaffSession()
 
 
 class ErrorOut(Schema):

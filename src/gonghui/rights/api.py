@@ -13,17 +13,18 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import local_today
-from gonghui.funds.api import ERRORS, StaffSessionAuth
+from gonghui.funds.api import ERRORS
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import get_in_scope_or_404
 
 from . import selectors, services
 from .models import RightsCase
 
-router = Router(tags=["rights"], auth=StaffSessionAuth())
+router = Router(tags=["rights"], auth=staff_auth)
 
 
 class CaseRowOut(Schema):

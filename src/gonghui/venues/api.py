@@ -11,45 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.security import APIKeyCookie, SessionAuth
 
+from gonghui.core.apiauth import staff_auth
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.timeutil import to_local
-from gonghui.members.session import current_member
+from gonghui.members.apiauth import member_auth
 from gonghui.orgs.models import Org
 
 from . import selectors, services
 from .models import Booking, Slot, Venue
 
 router = Router(tags=["venues"])
-
-
-class MemberSession(APIKeyCookie):
-    """A signed-in member (members/session.py); CSRF is checked on writes."""
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        return current_member(request)
-
-
-class StaffSession(SessionAuth):
-    """An active staff user signed in to the console (CSRF is checked on unsafe methods)."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active and user.is_staff:
-            return user
-        return None
-
-
-member_auth = MemberSession()
-staff_auth = StaffSession()
 
 
 class Error(Schema):
