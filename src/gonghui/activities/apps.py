@@ -36,3 +36,9 @@ class ActivitiesConfig(AppConfig):
 
         servicekinds.register("activities.registration", _("Activity sign-up"))
         servicekinds.register("activities.checkin", _("Activity check-in"))
+
+        from gonghui.members import attendance
+
+        from .attendance import SOURCE, provider
+
+        attendance.register_provider(SOURCE, provider)

@@ -26,6 +26,7 @@ from gonghui.core.errors import NotFound, Refused
 from gonghui.core.sms import sms_send
 from gonghui.funds import services as funds
 from gonghui.funds.models import AccountKind, LedgerTransaction
+from gonghui.members import attendance
 from gonghui.members.models import Member
 from gonghui.members.pii import open_phone
 from gonghui.members.services import service_event_record
@@ -38,6 +39,7 @@ from .models import Activity, Allocation, CheckIn, Draw, Registration, Session
 log = logging.getLogger(__name__)
 
 PURPOSE_DRAW_SEED = "activities.draw_seed"
+ACTIVITY_SOURCE = "activities.activity"  # members.attendance source name
 CHECKIN_OPENS_BEFORE = dt.timedelta(hours=2)
 NO_SHOW_LOOKBACK = dt.timedelta(days=365)
 Status = Registration.Status
@@ -830,6 +832,9 @@ def checkin_record(
             source=checkin,
             org=activity.org,
             occurred_at=now,
+        )
+        attendance.attended(  # e.g. honors counts a volunteer's hours (same transaction)
+            source=ACTIVITY_SOURCE, id=activity.pk, member=member, sitting_id=session.pk, at=now
         )
         if actor is not None:
             audit_record(
