@@ -16,6 +16,7 @@ urlpatterns = [
     path("m/offers/", include("gonghui.pos.member_urls")),  # before "m/"
     path("m/aid/", include("gonghui.mutualaid.urls")),  # before "m/"
     path("m/academy/", include("gonghui.academy.urls")),  # before "m/"
+    path("m/volunteer/", include("gonghui.honors.urls")),  # before "m/"
     path("verify/certificate/", include("gonghui.academy.verify_urls")),
     path("m/", include("gonghui.members.urls_h5")),
     path("pos/", include("gonghui.pos.urls")),

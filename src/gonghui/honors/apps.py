@@ -18,3 +18,12 @@ class HonorsConfig(AppConfig):
         from gonghui.members import servicekinds
 
         servicekinds.register("honors.volunteer_service", _("Volunteer service"))
+
+        from gonghui.members import attendance, h5menu
+
+        from .services import attendance_listener
+
+        attendance.subscribe(attendance_listener)
+        h5menu.register(
+            key="volunteer", label=_("My volunteering"), url_name="honors:mine", order=70
+        )

@@ -124,6 +124,14 @@ class VolunteerService(models.Model):
     )
     workers_helped = models.PositiveIntegerField(_("Workers helped"), default=0)
     note = models.TextField(_("Remarks"), blank=True)
+    # Run as an activity: a plain reference to an attendable thing of another app through the
+    # members.attendance registry ("activities.activity", its id); no foreign key to a peer app.
+    activity_source = models.CharField(
+        _("Runs as"), max_length=48, blank=True, default="", editable=False
+    )
+    activity_ref = models.PositiveBigIntegerField(
+        _("Activity number"), null=True, blank=True, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -141,11 +149,25 @@ class VolunteerService(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(hours__gt=0) & Q(hours__lte=24), name="honors_service_hours"
-            )
+            ),
+            models.CheckConstraint(
+                condition=(Q(activity_source="") & Q(activity_ref__isnull=True))
+                | (~Q(activity_source="") & Q(activity_ref__isnull=False)),
+                name="honors_service_activity_both_or_neither",
+            ),
+            models.UniqueConstraint(
+                fields=["activity_source", "activity_ref"],
+                condition=Q(activity_ref__isnull=False),
+                name="honors_service_activity_once",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.date})"
+
+    @property
+    def runs_as_activity(self) -> bool:
+        return self.activity_ref is not None
 
 
 class VolunteerParticipation(models.Model):
@@ -174,7 +196,18 @@ class VolunteerParticipation(models.Model):
         related_name="volunteer_participations",
         help_text=_("Filled from the honoree when they are a member."),
     )
-    hours = models.DecimalField(_("Hours served"), max_digits=4, decimal_places=1)
+
+    class Via(models.TextChoices):
+        MANUAL = "manual", _("Recorded by staff")
+        CHECKIN = "checkin", _("Checked in at the activity")
+
+    hours = models.DecimalField(_("Hours served"), max_digits=5, decimal_places=1)
+    via = models.CharField(
+        _("Recorded from"), max_length=8, choices=Via.choices, default=Via.MANUAL, editable=False
+    )
+    first_checkin_at = models.DateTimeField(
+        _("First check-in"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("Volunteer")
@@ -184,8 +217,14 @@ class VolunteerParticipation(models.Model):
                 condition=Q(honoree__isnull=False) | Q(member__isnull=False),
                 name="honors_participation_someone",
             ),
+            # typed hours: one day at most; hours from check-ins: the sessions attended
             models.CheckConstraint(
-                condition=Q(hours__gt=0) & Q(hours__lte=24), name="honors_participation_hours"
+                condition=Q(hours__gt=0) & (Q(hours__lte=24) | Q(via="checkin")),
+                name="honors_participation_hours",
+            ),
+            models.CheckConstraint(
+                condition=Q(via="manual") | (Q(via="checkin") & Q(member__isnull=False)),
+                name="honors_participation_checkin_member",
             ),
             models.UniqueConstraint(
                 fields=["service", "honoree"],

@@ -9,9 +9,12 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from gonghui.core import timeutil
+from gonghui.members import attendance
+from gonghui.members.models import Member
 from gonghui.orgs.models import Org
 
-from .models import Honoree, VolunteerParticipation, VolunteerService
+from .models import Honoree, VolunteerParticipation, VolunteerService, VolunteerTeam
 
 
 def _services(org: Org, year: int | None) -> QuerySet[VolunteerService]:
@@ -76,9 +79,10 @@ def hours_by_year(org: Org) -> dict[int, Decimal]:
     return dict(sorted(totals.items()))
 
 
-def summary(org: Org, year: int | None = None) -> dict[str, Any]:
-    """Services held, distinct enterprises helped, workers helped, volunteer-times and hours."""
-    services = _services(org, year)
+def summary(org: Org, year: int | None = None, *, today: dt.date | None = None) -> dict[str, Any]:
+    """Services held (dated ``today`` or earlier: a service planned as an upcoming activity is
+    not held yet), distinct enterprises helped, workers helped, volunteer-times and hours."""
+    services = _services(org, year).filter(date__lte=today or timeutil.local_today())
     agg = services.aggregate(n=Count("pk"), workers=Sum("workers_helped"))
     enterprises = (
         services.filter(enterprises_helped__isnull=False)
@@ -105,3 +109,91 @@ def honorees_by_level(org: Org) -> dict[str, int]:
         .annotate(n=Count("pk"))
     )
     return {r["level"]: r["n"] for r in rows}
+
+
+def service_activity(service: VolunteerService) -> attendance.Attendable | None:
+    """The activity a service runs as (None for a service recorded after the fact, or when the
+    activity's app is not installed)."""
+    if service.activity_ref is None:
+        return None
+    try:
+        return attendance.provider(service.activity_source).get(service.activity_ref)
+    except LookupError:
+        return None
+
+
+def linkable_activities(user: Any) -> list[attendance.Attendable]:
+    """Volunteer activities ``user`` may run that no volunteer service runs as yet."""
+    out: list[attendance.Attendable] = []
+    for source in attendance.sources():
+        taken = set(
+            VolunteerService.objects.filter(activity_source=source).values_list(
+                "activity_ref", flat=True
+            )
+        )
+        things = attendance.provider(source).find(user=user, kind=attendance.KIND_VOLUNTEER)
+        out.extend(t for t in things if t.id not in taken)
+    return out
+
+
+def member_hours(member: Member) -> dict[str, Any]:
+    """A member's volunteering: total hours and services, hours per year, and each service
+    (as a member, or as an honoree who is the member)."""
+    parts = list(
+        VolunteerParticipation.objects.filter(Q(member=member) | Q(honoree__member=member))
+        .select_related("service__team")
+        .order_by("-service__date", "-pk")
+    )
+    by_year: dict[int, Decimal] = {}
+    for p in parts:
+        y = p.service.date.year
+        by_year[y] = by_year.get(y, Decimal(0)) + p.hours
+    return {
+        "hours": sum((p.hours for p in parts), Decimal(0)),
+        "services": len(parts),
+        "by_year": dict(sorted(by_year.items(), reverse=True)),
+        "participations": parts,
+    }
+
+
+def member_teams(member: Member) -> QuerySet[VolunteerTeam]:
+    """The teams a member volunteers with: those they served with, and those of the unions above
+    (or at) the union of an honour they hold (model workers are their teams' volunteer pool)."""
+    served = VolunteerParticipation.objects.filter(
+        Q(member=member) | Q(honoree__member=member)
+    ).values("service__team_id")
+    paths: set[str] = set()  # the honours' unions and every union above them
+    for path in Honoree.objects.filter(member=member).values_list("org__path", flat=True):
+        paths.update(path[:n] for n in range(Org.steplen, len(path) + 1, Org.steplen))
+    return VolunteerTeam.objects.filter(Q(pk__in=served) | Q(org__path__in=paths)).distinct()
+
+
+def upcoming_for_member(member: Member, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Volunteer services of the member's teams that run as published activities with a session
+    still to come, soonest first; ``open`` tells whether registration is open now (members
+    register on the activity's page, ``url``)."""
+    now = now or timeutil.now()
+    rows: list[dict[str, Any]] = []
+    services = VolunteerService.objects.filter(
+        team__in=member_teams(member), activity_ref__isnull=False
+    ).select_related("team")
+    for service in services:
+        thing = service_activity(service)
+        if thing is None or not thing.is_published:
+            continue
+        upcoming = [s for s in thing.sittings if s.starts_at > now]
+        if not upcoming:
+            continue
+        first = min(upcoming, key=lambda s: s.starts_at)
+        rows.append(
+            {
+                "service": service,
+                "team": service.team,
+                "starts_at": first.starts_at,
+                "place": first.place,
+                "open": thing.registration_opens <= now < thing.registration_closes,
+                "url": thing.member_url,
+            }
+        )
+    rows.sort(key=lambda r: (r["starts_at"], r["service"].pk))
+    return rows
