@@ -1,12 +1,19 @@
 """Demo honours: twenty model workers and craftsmen (the article counts 205 in the city), a
 city volunteer team of model workers and craftsmen and a township craftsmen's team, and their
-volunteer services (助企行, 劳模助教, 科技共富) with enterprises and workers helped. Keyed:
-honorees by (org, name, title, level, year), teams by (org, name), services by (team, title)."""
+volunteer services (助企行, 劳模助教, 科技共富) with enterprises and workers helped. One past
+service ran as a volunteer activity (members registered and checked in: their hours come from the
+check-ins), and the city team's next service runs as the demo's upcoming volunteer activity
+(环城护河), where members register. Keyed: honorees by (org, name, title, level, year), teams by
+(org, name), services by (team, title)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from gonghui.activities import services as activities
+from gonghui.activities.models import Activity
+from gonghui.core import timeutil
+from gonghui.core.errors import Refused
 from gonghui.core.timeutil import local_today
 from gonghui.honors import services
 from gonghui.honors.models import Honoree, VolunteerService, VolunteerTeam
@@ -111,6 +118,12 @@ SERVICES = [
 ]
 
 
+# Services that ran as activities: title → (hour it started, honorees who checked in; members).
+AS_ACTIVITY = {"劳模工匠助企行·眼镜产业链": (9, [0, 2, 4])}
+# The upcoming service, run as the activities step's volunteer activity of that title.
+UPCOMING = (CITY_TEAM, "职工志愿服务·环城护河", "community", 3)
+
+
 def _honorees() -> tuple[list[Honoree], int]:
     fed = Org.objects.get(code="YH")
     members = list(Member.objects.filter(status=Member.Status.ACTIVE).order_by("member_no")[:6])
@@ -154,7 +167,8 @@ def load() -> int:
         team = teams[team_name]
         if VolunteerService.objects.filter(team=team, title=title).exists():
             continue
-        services.volunteer_service_record(
+        as_activity = AS_ACTIVITY.get(title)
+        service = services.volunteer_service_record(
             actor=None,
             team=team,
             title=title,
@@ -164,7 +178,69 @@ def load() -> int:
             hours=hours,
             enterprises=list(Enterprise.objects.filter(name__in=ents)),
             workers_helped=workers,
-            volunteers=[honorees[i] for i in who],
+            volunteers=[] if as_activity else [honorees[i] for i in who],
         )
         created += 1
+        if as_activity:
+            created += _ran_as_activity(service, ago, *as_activity, honorees=honorees)
+    created += _upcoming(teams)
     return created
+
+
+def _ran_as_activity(
+    service: VolunteerService, ago: int, hour: int, who: list[int], *, honorees: list[Honoree]
+) -> int:
+    """The service ran as a volunteer activity ``ago`` days ago: the member honorees registered
+    the week before and checked in at the gate; hours follow from the check-ins."""
+    starts = dt.datetime.combine(
+        local_today() - dt.timedelta(days=ago), dt.time(hour), tzinfo=timeutil.SHANGHAI
+    )
+    thing = services.volunteer_service_activity_create(
+        actor=None,
+        service=service,
+        starts_at=starts,
+        place=service.place,
+        capacity=30,
+        registration_opens=starts - dt.timedelta(days=10),
+        registration_closes=starts - dt.timedelta(hours=2),
+    )
+    session = Activity.objects.get(pk=thing.id).sessions.get()
+    created = 2
+    for i in who:
+        member = honorees[i].member
+        if member is None:
+            continue
+        try:
+            activities.registration_create(
+                member=member, session=session, now=starts - dt.timedelta(days=3)
+            )
+            activities.checkin_record(
+                session=session,
+                member=member,
+                via="terminal",
+                now=starts + dt.timedelta(minutes=10 + i),
+            )
+        except Refused:
+            continue
+        created += 2
+    return created
+
+
+def _upcoming(teams: dict[str, VolunteerTeam]) -> int:
+    team_name, title, kind, hours = UPCOMING
+    team = teams[team_name]
+    activity = Activity.objects.filter(org=team.org, title=title).first()
+    if activity is None or VolunteerService.objects.filter(team=team, title=title).exists():
+        return 0
+    first = activity.sessions.order_by("starts_at").first()
+    service = services.volunteer_service_record(
+        actor=None,
+        team=team,
+        title=title,
+        date=timeutil.to_local(first.starts_at).date() if first else local_today(),
+        place=first.place if first else "",
+        kind=kind,
+        hours=hours,
+    )
+    services.volunteer_service_activity_link(actor=None, service=service, activity_id=activity.pk)
+    return 1
