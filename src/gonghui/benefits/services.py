@@ -1,10 +1,12 @@
 """Writes of merchant benefits: quotes, redemptions, voids, settlements, merchants.
 
 Rules (docs/benefits.md):
-- a redemption takes, in this order and in ONE database transaction: the offer's stock (a
-  conditional UPDATE), the member's limits (conditional UPDATE or first INSERT of a counter),
-  the budget (``funds.budget_take``), then books the ledger (fund → merchant payable) and
-  appends a ServiceEvent; any refusal rolls all of it back;
+- a redemption takes, in this order and in ONE database transaction: the member's limits
+  (conditional UPDATE or first INSERT of a counter), writes the redemption and its
+  ServiceEvent, books the ledger (fund → merchant payable) charging the offer's budget
+  (``funds.transaction_post(charge=…)``), and takes the offer's stock (a conditional UPDATE)
+  last: the rows all redemptions of an offer share (budget, accounts, stock) are locked from
+  their UPDATE to COMMIT, so they come at the end; any refusal rolls all of it back;
 - a void reverses each of these; the ServiceEvent stays (append-only) and a second event of
   kind ``benefits.redemption_void`` with the negative amount is appended;
 - money is integer fen; percentages round half up (``core.money.percent_of``), in the
@@ -24,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from gonghui.codes.models import Terminal
 from gonghui.core.audit import audit_record
+from gonghui.core.db import service_atomic
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.money import format_fen, percent_of
 from gonghui.core.timeutil import SHANGHAI, local_today, now
@@ -32,6 +35,7 @@ from gonghui.funds.models import AccountKind, FundAccount
 from gonghui.members.models import Member
 from gonghui.members.services import service_event_record
 
+from .checkout import PAYABLE_PARTY, Checkout, checkout_load
 from .models import (
     MemberOfferUsage,
     Merchant,
@@ -52,7 +56,6 @@ EVENT_VOID = "benefits.redemption_void"
 LEDGER_SUBSIDY = "benefits.subsidy"
 LEDGER_VOID = "benefits.subsidy_void"
 LEDGER_SETTLEMENT = "benefits.settlement"
-PAYABLE_PARTY = "benefits.merchant"
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -261,6 +264,12 @@ def _stock_take(offer: Offer) -> int | None:
     return int(row[0])
 
 
+_SET_LEDGER_TXN = (
+    f"UPDATE {connection.ops.quote_name(Redemption._meta.db_table)} "  # noqa: S608 - no input
+    'SET "ledger_txn_id" = %s WHERE "id" = %s'
+)
+
+
 def _stock_return(offer: Offer) -> None:
     if offer.stock_total is None:
         return
@@ -339,6 +348,7 @@ def _limit_refusal(period: str, limit: int) -> Refused:
 
 def _redeem_one(
     *,
+    checkout: Checkout,
     offer: Offer,
     store: Store,
     terminal: Terminal | None,
@@ -397,23 +407,28 @@ def _redeem_one(
             org=store.merchant.org,
             data={"bill_fen": bill_fen, "discount_fen": quote.discount_fen},
         )
-    budget = offer.budget
-    payable = None
+    # 2. The rows every redemption of this offer shares, each locked to COMMIT, so taken last
+    #    and in the fixed order: the budget and the ledger's accounts (``funds``), then the
+    #    offer's stock.
     if quote.subsidy_fen:
+        budget = offer.budget
         if budget is None:
             raise Refused(
                 code="budget_exhausted",
                 message=_("This offer has no budget."),
                 status=409,
             )
-        payable = _payable_lookup(store.merchant)
-    # 2. The rows every redemption of this offer shares, locked to COMMIT, as late as possible
-    #    and in the fixed order: offer stock, budget, then the ledger's accounts.
-    remaining["stock"] = _stock_take(offer)
-    if quote.subsidy_fen:
-        assert budget is not None and payable is not None
+        payable = checkout.payable or payable_account(store.merchant)
         try:
-            funds.budget_take(budget=budget, amount_fen=quote.subsidy_fen, at=at)
+            txn = funds.transaction_post(
+                org=store.merchant.org,
+                kind=LEDGER_SUBSIDY,
+                entries=[(budget.account, quote.subsidy_fen), (payable, -quote.subsidy_fen)],
+                memo=_("Subsidy: %(offer)s") % {"offer": offer.title[:150]},
+                source=("benefits.redemption", redemption.pk),
+                occurred_at=at,
+                charge=(budget, quote.subsidy_fen),
+            )
         except Refused as exc:
             if exc.code == "budget_closed":
                 raise Refused(
@@ -428,30 +443,15 @@ def _redeem_one(
                     status=409,
                 ) from None
             raise
-        txn = funds.transaction_post(
-            org=store.merchant.org,
-            kind=LEDGER_SUBSIDY,
-            entries=[(budget.account, quote.subsidy_fen), (payable, -quote.subsidy_fen)],
-            memo=_("Subsidy: %(offer)s") % {"offer": offer.title[:150]},
-            source=("benefits.redemption", redemption.pk),
-            occurred_at=at,
-        )
-        if txn.replayed:  # impossible for a fresh redemption; never book twice
+        if getattr(txn, "replayed", False):  # impossible for a fresh redemption; never book twice
             raise Refused(code="conflict", message=_("Already booked."), status=409)
-        Redemption.objects.filter(pk=redemption.pk).update(ledger_txn=txn)
+    remaining["stock"] = _stock_take(offer)
+    if quote.subsidy_fen:
+        with connection.cursor() as cursor:  # in the hot span: no query building
+            cursor.execute(_SET_LEDGER_TXN, [txn.pk, redemption.pk])
         redemption.ledger_txn = txn
     redemption._remaining = remaining  # type: ignore[attr-defined]  # for the receipt
     return redemption
-
-
-def _payable_lookup(merchant: Merchant) -> FundAccount:
-    account = FundAccount.objects.filter(
-        org_id=merchant.org_id,
-        kind=AccountKind.MERCHANT_PAYABLE,
-        party_type=PAYABLE_PARTY,
-        party_id=str(merchant.pk),
-    ).first()
-    return account if account is not None else payable_account(merchant)
 
 
 def store_of_terminal(terminal: Terminal) -> Store:
@@ -473,17 +473,23 @@ def store_of_terminal(terminal: Terminal) -> Store:
     return store
 
 
-def _offers_at(store: Store) -> list[Offer]:
-    return list(
-        Offer.objects.select_related("org", "budget", "budget__account")
-        .filter(merchant_id=store.merchant_id, is_active=True)
-        .filter(Q(all_stores=True) | Q(stores=store))
-        .distinct()
-        .order_by("pk")
-    )
+def _checkout_of(terminal: Terminal) -> Checkout:
+    """The terminal's store with its merchant, offers, budgets and payable (one SELECT)."""
+    if terminal.context_type != CONTEXT_TYPE:
+        raise Refused(
+            code="store_not_found",
+            message=_("This terminal does not belong to a store."),
+            status=409,
+        )
+    checkout = checkout_load(int(terminal.context_id)) if terminal.context_id.isdigit() else None
+    if checkout is None:
+        raise Refused(
+            code="store_not_found", message=_("This terminal's store does not exist."), status=404
+        )
+    return checkout
 
 
-@transaction.atomic
+@service_atomic
 def redemption_create(
     *,
     terminal: Terminal,
@@ -509,12 +515,13 @@ def redemption_create(
             field="offer_id",
             status=404,
         )
-    store = store_of_terminal(terminal)
+    checkout = _checkout_of(terminal)
+    store = checkout.store
     if not store.is_active or not store.merchant.is_active:
         raise Refused(
             code="store_inactive", message=_("This store does not take offers now."), status=409
         )
-    offers = _offers_at(store)
+    offers = checkout.offers  # active, at this store
     if offer_id is not None:
         offers = [o for o in offers if o.pk == offer_id]
         if not offers:
@@ -533,7 +540,7 @@ def redemption_create(
     candidates: list[tuple[Offer, Quote]] = []
     first_refusal: Refused | None = None
     for offer in offers:
-        refusal = offer_refusal(offer=offer, member=member, at=at, store=store)
+        refusal = offer_refusal(offer=offer, member=member, at=at)
         if refusal is None:
             quote = offer_quote(offer=offer, member=member, bill_fen=bill, at=at)
             if quote.discount_fen > 0:
@@ -555,6 +562,7 @@ def redemption_create(
     if len(candidates) == 1:  # this function's own savepoint undoes a refusal
         offer, quote = candidates[0]
         return _redeem_one(
+            checkout=checkout,
             offer=offer,
             store=store,
             terminal=terminal,
@@ -569,6 +577,7 @@ def redemption_create(
         try:
             with transaction.atomic():  # a savepoint per candidate: a refusal undoes its takes
                 return _redeem_one(
+                    checkout=checkout,
                     offer=offer,
                     store=store,
                     terminal=terminal,
@@ -584,7 +593,7 @@ def redemption_create(
     raise first_refusal
 
 
-@transaction.atomic
+@service_atomic
 def redemption_void(
     *,
     redemption: Redemption,
@@ -623,8 +632,8 @@ def redemption_void(
             status=409,
         )
     offer = locked.offer
-    _usage_return(redemption=locked)  # the lock order of redemption_create: limits, stock, budget
-    _stock_return(offer)
+    # The lock order of redemption_create: limits, budget, accounts, stock.
+    _usage_return(redemption=locked)
     void_txn = None
     if locked.subsidy_fen:
         assert offer.budget is not None and locked.ledger_txn is not None
@@ -637,6 +646,7 @@ def redemption_void(
             source=("benefits.redemption", locked.pk),
             occurred_at=at,
         )
+    _stock_return(offer)
     locked.status = Redemption.Status.VOIDED
     locked.void_txn = void_txn
     locked.void_reason = reason[:200]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 log = logging.getLogger("gonghui.codes")
 
@@ -62,3 +64,57 @@ def exceeded(name: str, ident: object, *, now: float | None = None) -> bool:
         log.warning("rate-limit cache unavailable for %s", name, exc_info=True)
         return False
     return int(count or 0) >= limit
+
+
+# --- one round trip per scan ------------------------------------------------------------------
+def _redis() -> Any:
+    """The Redis client of this thread's cache backend, kept on the backend (Django's RedisCache
+    builds a new client object on every call, which costs more than the command itself); None
+    when the cache is not Redis."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return None
+    client = getattr(backend, "_gonghui_client", None)
+    if client is None:
+        client = backend._cache.get_client(write=True)
+        backend._gonghui_client = client  # type: ignore[attr-defined]
+    return client
+
+
+def scan_verdict(
+    terminal_id: int, holder_id: int | None, *, now: float | None = None
+) -> str | None:
+    """Count one scan by the terminal (and, when the code could be read, for its holder) and say
+    which limit it breaks: "terminal" (too many scans, or too many refused codes lately),
+    "holder", or None. With Redis this is one pipelined round trip (INCR and EXPIRE of the two
+    counters, GET of the refused-code counter); otherwise the cache API, as ``hit``."""
+    when = time.time() if now is None else now
+    client = _redis()
+    if client is None:
+        if exceeded("terminal_bad", terminal_id, now=when) or not hit(
+            "terminal", terminal_id, now=when
+        ):
+            return "terminal"
+        if holder_id is not None and not hit("holder", holder_id, now=when):
+            return "holder"
+        return None
+    counted = [("terminal", terminal_id)] + ([("holder", holder_id)] if holder_id else [])
+    bad_limit, bad_window = limits("terminal_bad")
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.get(cache.make_key(_key("terminal_bad", terminal_id, bad_window, when)))
+        for name, ident in counted:
+            _limit, window = limits(name)
+            key = cache.make_key(_key(name, ident, window, when))
+            pipe.incr(key)
+            pipe.expire(key, window + 5)
+        replies = pipe.execute()
+    except Exception:  # the cache is down: fail open, the database lockout still holds
+        log.warning("rate-limit cache unavailable for scans", exc_info=True)
+        return None
+    if int(replies[0] or 0) >= bad_limit:
+        return "terminal"
+    for i, (name, _ident) in enumerate(counted):
+        if int(replies[1 + 2 * i]) > limits(name)[0]:
+            return name
+    return None

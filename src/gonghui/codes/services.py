@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from gonghui.core import crypto, timeutil
 from gonghui.core.audit import audit_record
+from gonghui.core.db import Row, atomic_whole, insert_or_skip
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.sms import sms_send
 from gonghui.members.models import Member
@@ -257,15 +258,44 @@ def _decode(code: str) -> protocol.DecodedCode:
         raise code_refusal("malformed") from None
 
 
+_CREDENTIAL = Row(Credential, "c")
+_MEMBER = Row(Member, "m")
+_ORG = Row(Org, "o")
+_CONSUME = (
+    f"UPDATE {connection.ops.quote_name(Credential._meta.db_table)} "  # noqa: S608 - no input
+    'SET "hw_step" = %s, "hw_seq" = %s, "use_count" = "use_count" + 1, "last_used_at" = %s '
+    'WHERE "id" = %s AND "status" = %s AND ("locked_until" IS NULL OR "locked_until" <= %s) '
+    'AND ("hw_step" < %s OR ("hw_step" = %s AND "hw_seq" < %s))'
+)
+
+
+def _credential_load(credential_id: int) -> Credential | None:
+    """The credential with its member and the member's org, in one fixed SELECT (a scan's
+    first read: ``select_related`` over the three tables costs more Python than the query)."""
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT {_CREDENTIAL.select(q)}, {_MEMBER.select(q)}, {_ORG.select(q)} "  # noqa: S608
+        f"FROM {q(Credential._meta.db_table)} c "
+        f"JOIN {q(Member._meta.db_table)} m ON m.id = c.member_id "
+        f"JOIN {q(Org._meta.db_table)} o ON o.id = m.org_id WHERE c.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [credential_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    credential = _CREDENTIAL.read(row, 0)
+    member = _MEMBER.read(row, len(_CREDENTIAL))
+    member.org = _ORG.read(row, len(_CREDENTIAL) + len(_MEMBER))
+    credential.member = member
+    return credential
+
+
 def _check(
     decoded: protocol.DecodedCode, *, terminal: Terminal | None, now: dt.datetime
 ) -> Checked | Refused:
     """Everything but the high-water mark. Runs inside a transaction; a wrong MAC is counted."""
-    credential = (
-        Credential.objects.select_related("member", "member__org")
-        .filter(pk=decoded.credential_id)
-        .first()
-    )
+    credential = _credential_load(decoded.credential_id)
     if credential is None:
         return code_refusal("unknown")
     if credential.status != Credential.Status.ACTIVE:
@@ -295,14 +325,14 @@ def _check(
 def _consume(checked: Checked, *, now: dt.datetime) -> Refused | None:
     """Advance the high-water mark with one conditional UPDATE: exactly one caller wins."""
     step, seq = checked.step, checked.seq
-    advanced = (
-        Credential.objects.filter(pk=checked.credential.pk, status=Credential.Status.ACTIVE)
-        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
-        .filter(Q(hw_step__lt=step) | Q(hw_step=step, hw_seq__lt=seq))
-        .update(hw_step=step, hw_seq=seq, use_count=F("use_count") + 1, last_used_at=now)
-    )
-    if advanced == 1:
-        return None
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CONSUME,
+            [step, seq, at, checked.credential.pk, Credential.Status.ACTIVE, at, step, step, seq],
+        )
+        if cursor.rowcount == 1:
+            return None
     current = Credential.objects.get(pk=checked.credential.pk)
     if current.status != Credential.Status.ACTIVE:
         return code_refusal("revoked")
@@ -594,6 +624,24 @@ def masked_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1)
 
 
+def _refusal_body(refusal: Refused, via: str) -> tuple[int, dict[str, Any]]:
+    return refusal.status, {"ok": False, "via": via, **json.loads(_canonical(refusal.as_dict()))}
+
+
+class _Answered(Exception):
+    """The Idempotency-Key already has an answer: roll back this attempt and return that one."""
+
+
+def _answer_keep(record: ScanRecord, *, status: int, body: dict[str, Any]) -> None:
+    """Store the answer under its key, the transaction's last statement; ``_Answered`` when the
+    key is taken (a retry, or a concurrent duplicate that committed first)."""
+    record.status_code = status
+    record.outcome = str(body.get("code", ""))[:32]
+    record.response = body
+    if not insert_or_skip(record):
+        raise _Answered
+
+
 def _run(
     *,
     terminal: Terminal,
@@ -605,41 +653,42 @@ def _run(
     member: Member | None = None,
     now: dt.datetime,
 ) -> ScanResult:
-    """One transaction: claim the key, verify, call the handler, store the answer.
+    """Verify, call the handler and store the answer under the key: one transaction.
 
-    Claiming first serialises duplicates: a concurrent INSERT of the same (terminal, key) waits
-    for this transaction and then fails on the unique constraint, and reads the stored answer."""
+    The transaction is an ``atomic_whole``: the services the handler calls add no savepoints,
+    and a refusal by the handler rolls back everything, the code's use included (a refused code
+    is not used up); the refusal is then stored in a transaction of its own. A wrong code is not
+    a handler refusal: it is stored with the failure it counts towards the holder's lockout.
+
+    The answer is stored last (an INSERT that skips a conflict), so no row is held for it while
+    the handler works. Duplicates cannot both succeed: two requests with one code meet at the
+    credential's high-water mark (one conditional UPDATE: the second waits for the first and
+    then finds the code used); two reverse scans meet at the key's unique index. Whoever finds
+    the key taken rolls back all it did and returns the stored answer."""
     handler = _handler(terminal)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = ScanRecord.objects.create(
-                    terminal=terminal,
-                    idempotency_key=key,
-                    request_hash=rhash,
-                    via=via,
-                    credential_id=decoded.credential_id if decoded else None,
-                    member=member,
-                )
-        except IntegrityError:
-            return _answer_of(ScanRecord.objects.get(terminal=terminal, idempotency_key=key), rhash)
-
-        checked: Checked | Refused | None = None
-        if decoded is not None:
-            checked = _check(decoded, terminal=terminal, now=now)
-            if isinstance(checked, Checked):
-                member = checked.member
-        try:
-            if isinstance(checked, Refused):
-                raise checked
-            assert member is not None
-            with transaction.atomic():  # a savepoint: a refusal undoes the use and the effects
+    record = ScanRecord(
+        terminal=terminal,
+        idempotency_key=key,
+        request_hash=rhash,
+        via=via,
+        credential_id=decoded.credential_id if decoded else None,
+        member=member,
+    )
+    try:
+        with atomic_whole():
+            checked: Checked | Refused | None = None
+            if decoded is not None:
+                checked = _check(decoded, terminal=terminal, now=now)
                 if isinstance(checked, Checked):
-                    refusal = _consume(checked, now=now)
-                    if refusal is not None:
-                        raise refusal
+                    record.member = member = checked.member
+                    checked = _consume(checked, now=now) or checked
+            if isinstance(checked, Refused):
+                status, body = _refusal_body(checked, via)
+            else:
+                assert member is not None
                 result = handler(terminal=terminal, member=member, payload=payload)
-                body: dict[str, Any] = json.loads(
+                status = 200
+                body = json.loads(
                     _canonical(
                         {
                             "ok": True,
@@ -650,22 +699,24 @@ def _run(
                         }
                     )
                 )
-            status = 200
-        except Refused as exc:
-            status, body = (
-                exc.status,
-                {"ok": False, "via": via, **json.loads(_canonical(exc.as_dict()))},
-            )
-        record.status_code = status
-        record.outcome = str(body.get("code", ""))[:32]
-        record.response = body
-        record.member = member
-        record.save(update_fields=["status_code", "outcome", "response", "member"])
+            _answer_keep(record, status=status, body=body)
+    except Refused as exc:  # the handler refused: everything above is rolled back
+        status, body = _refusal_body(exc, via)
+        record.pk = None
+        try:
+            with transaction.atomic():
+                _answer_keep(record, status=status, body=body)
+        except _Answered:
+            return _answer_of(ScanRecord.objects.get(terminal=terminal, idempotency_key=key), rhash)
+    except _Answered:
+        return _answer_of(ScanRecord.objects.get(terminal=terminal, idempotency_key=key), rhash)
     if body.get("code") in ("unknown", "bad_signature"):
         ratelimit.hit("terminal_bad", terminal.pk)
-    Terminal.objects.filter(pk=terminal.pk).filter(
-        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - dt.timedelta(minutes=1))
-    ).update(last_seen_at=now)
+    if terminal.last_seen_at is None or terminal.last_seen_at < now - dt.timedelta(minutes=1):
+        Terminal.objects.filter(pk=terminal.pk).filter(
+            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - dt.timedelta(minutes=1))
+        ).update(last_seen_at=now)
+        terminal.last_seen_at = now
     return ScanResult(status=status, body=body)
 
 
@@ -700,21 +751,23 @@ def scan_code(
     rhash = hashlib.sha256(
         _canonical({"via": "code", "code": code, "payload": payload}).encode()
     ).hexdigest()
-    replay = _replay(terminal=terminal, key=key, rhash=rhash)
-    if replay is not None:
-        return replay
     _handler(terminal)
-    if ratelimit.exceeded("terminal_bad", terminal.pk) or not ratelimit.hit(
-        "terminal", terminal.pk
-    ):
-        raise _rate_limited(_("terminal"))
+    malformed: Refused | None = None
     try:
-        decoded = _decode(code)
-    except Refused:
+        decoded: protocol.DecodedCode | None = _decode(code)
+    except Refused as exc:
+        decoded, malformed = None, exc
+    # One round trip to the rate limits. A limit refuses only a new request: a retry of a stored
+    # one gets its first answer (the replay is looked up here, not before every scan).
+    over = ratelimit.scan_verdict(terminal.pk, decoded.credential_id if decoded else None)
+    if over is not None:
+        replay = _replay(terminal=terminal, key=key, rhash=rhash)
+        if replay is not None:
+            return replay
+        raise _rate_limited(_("terminal") if over == "terminal" else _("member's code"))
+    if malformed is not None:
         ratelimit.hit("terminal_bad", terminal.pk)
-        raise
-    if not ratelimit.hit("holder", decoded.credential_id):
-        raise _rate_limited(_("member's code"))
+        raise malformed
     return _run(
         terminal=terminal,
         key=key,

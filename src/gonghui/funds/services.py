@@ -9,8 +9,11 @@ The rules (docs/ledger.md):
   constraint behind it);
 - nothing is ever changed or deleted: a correction is a reversal, at most one per transaction;
 - a posting with a source (type, id) books once per kind: a retry returns the first one;
-- lock order: budgets (``budget_take``), then the transaction's source key, then the touched
-  accounts by ascending primary key.
+- order of a posting: the transaction row (its unique source key makes a duplicate wait there),
+  the entries, then the rows others share, each locked to COMMIT: the budget charged
+  (``charge=``, or ``budget_take`` called before), then the touched accounts by ascending pk;
+- inside ``core.db.atomic_whole`` these services join the caller's transaction without
+  savepoints (``core.db.service_atomic``).
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gonghui.core.audit import audit_record
+from gonghui.core.db import insert_or_skip, service_atomic
 from gonghui.core.errors import Refused
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import now
@@ -274,6 +278,7 @@ def _post(
     occurred_at: dt.datetime | None,
     reverses: LedgerTransaction | None = None,
     check_active: bool = True,
+    charge: tuple[Budget, int] | None = None,
 ) -> LedgerTransaction:
     if not isinstance(kind, str) or not _KIND_RE.match(kind) or len(kind) > 48:
         raise Refused(
@@ -290,28 +295,20 @@ def _post(
     source_type, source_id = _clean_ref(source, field="source")
     when = _check_occurred_at(occurred_at)
 
-    # Idempotency: a retry of the same source returns the first posting.
-    if source_type:
-        existing = _existing_for_source(kind, source_type, source_id, org, clean)
-        if existing is not None:
-            return existing
-
-    # 1. The transaction row: its unique source key (and ``reverses``) make a racing duplicate
-    #    wait here, holding no account lock, until the first commits; then it fails and returns
-    #    the first posting.
-    try:
-        with transaction.atomic():
-            txn = LedgerTransaction.objects.create(
-                org=org,
-                kind=kind,
-                memo=memo,
-                occurred_at=when,
-                created_by=actor if _is_staff_actor(actor) else None,
-                source_type=source_type,
-                source_id=source_id,
-                reverses=reverses,
-            )
-    except IntegrityError:
+    # 1. The transaction row, unless its source (or what it reverses) is already booked: then a
+    #    retry returns the first posting. A racing duplicate waits at this INSERT, holding no
+    #    account lock, until the first commits (or rolls back, and then it inserts).
+    txn = LedgerTransaction(
+        org=org,
+        kind=kind,
+        memo=memo,
+        occurred_at=when,
+        created_by=actor if _is_staff_actor(actor) else None,
+        source_type=source_type,
+        source_id=source_id,
+        reverses=reverses,
+    )
+    if not insert_or_skip(txn):
         if source_type:
             existing = _existing_for_source(kind, source_type, source_id, org, clean)
             if existing is not None:
@@ -321,72 +318,53 @@ def _post(
                 code="already_reversed",
                 message=_("This transaction has already been reversed."),
                 status=409,
-            ) from None
-        raise
+            )
+        raise IntegrityError("ledger transaction conflicts with a unique constraint")
 
-    # 2. Lock the touched accounts in one fixed order (ascending pk), then check them.
+    # 2. The accounts exist and belong to the transaction's federation (no lock: an account's
+    #    org never changes).
     ids = sorted({account.pk for account, _amount in clean})
-    locked = {
-        a.pk: a for a in FundAccount.objects.filter(pk__in=ids).order_by("pk").select_for_update()
-    }
-    if len(locked) != len(ids):
+    paths = dict(FundAccount.objects.filter(pk__in=ids).values_list("pk", "org__path"))
+    if len(paths) != len(ids):
         raise Refused(
             code="invalid_account",
             message=_("An account of this transaction does not exist."),
             field="entries",
         )
-    org_paths = dict(
-        Org.objects.filter(pk__in={a.org_id for a in locked.values()} | {org.pk}).values_list(
-            "pk", "path"
+    home = _deployment(org.path)
+    if any(_deployment(path) != home for path in paths.values()):
+        raise Refused(
+            code="cross_deployment",
+            message=_("All accounts of a transaction must belong to the same federation."),
+            field="entries",
         )
-    )
-    home = _deployment(org_paths[org.pk])
-    for account in locked.values():
-        if _deployment(org_paths[account.org_id]) != home:
-            raise Refused(
-                code="cross_deployment",
-                message=_("All accounts of a transaction must belong to the same federation."),
-                field="entries",
-            )
-        if check_active and not account.is_active:
-            raise Refused(
-                code="account_inactive",
-                message=_("The account %(account)s is closed.") % {"account": account.name},
-                field="entries",
-            )
 
-    # 3. Move the cached balances by conditional UPDATEs (never below zero unless allowed).
-    raw: dict[int, int] = defaultdict(int)
-    for account, amount in clean:
-        raw[account.pk] += amount
-    for pk in ids:
-        account = locked[pk]
-        delta = account.side_sign * raw[pk]
-        if delta == 0:
-            continue
-        qs = FundAccount.objects.filter(pk=pk)
-        if delta < 0 and not account.allow_negative:
-            qs = qs.filter(balance_fen__gte=-delta)
-        if qs.update(balance_fen=F("balance_fen") + delta) != 1:
-            raise Refused(
-                code="insufficient_funds",
-                message=_("%(account)s holds %(balance)s, less than the %(amount)s needed.")
-                % {
-                    "account": account.name,
-                    "balance": format_fen(account.balance_fen),
-                    "amount": format_fen(-delta),
-                },
-                field="entries",
-                status=409,
-            )
-
-    # 4. The entries, in the order given.
+    # 3. The entries, in the order given (their rows lock nothing that others wait for).
     LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(transaction=txn, account_id=account.pk, amount_fen=amount, occurred_at=when)
             for account, amount in clean
         ]
     )
+
+    # 4. Last, the rows that every posting of a budget or an account shares, each locked to
+    #    COMMIT, in the fixed order: the budget charged, then the accounts by ascending pk. The
+    #    cached balances move by conditional UPDATEs (never below zero unless allowed; a closed
+    #    account is refused unless ``check_active`` is off, as for reversals).
+    if charge is not None:
+        budget, amount = charge
+        budget_take(budget=budget, amount_fen=amount, at=when)
+    raw: dict[int, int] = defaultdict(int)
+    sides = {account.pk: account for account, _amount in clean}
+    for account, amount in clean:
+        raw[account.pk] += amount
+    with connection.cursor() as cursor:  # the hot span: fixed statements, no query building
+        for pk in ids:
+            delta = sides[pk].side_sign * raw[pk]
+            cursor.execute(_BALANCE_MOVE, [delta, pk, not check_active, delta, delta])
+            if cursor.rowcount != 1:
+                raise _account_refusal(pk, delta)
+
     if _is_staff_actor(actor):
         audit_record(
             actor=actor,
@@ -403,7 +381,36 @@ def _post(
     return txn
 
 
-@transaction.atomic
+_BALANCE_MOVE = (
+    f"UPDATE {connection.ops.quote_name(FundAccount._meta.db_table)} "  # noqa: S608 - no input
+    'SET "balance_fen" = "balance_fen" + %s WHERE "id" = %s AND (%s OR "is_active") '
+    'AND (%s >= 0 OR "allow_negative" OR "balance_fen" >= -%s)'
+)
+
+
+def _account_refusal(pk: int, delta: int) -> Refused:
+    """Why the balance UPDATE of account ``pk`` by ``delta`` found no row."""
+    account = FundAccount.objects.get(pk=pk)
+    if not account.is_active:
+        return Refused(
+            code="account_inactive",
+            message=_("The account %(account)s is closed.") % {"account": account.name},
+            field="entries",
+        )
+    return Refused(
+        code="insufficient_funds",
+        message=_("%(account)s holds %(balance)s, less than the %(amount)s needed.")
+        % {
+            "account": account.name,
+            "balance": format_fen(account.balance_fen),
+            "amount": format_fen(-delta),
+        },
+        field="entries",
+        status=409,
+    )
+
+
+@service_atomic
 def transaction_post(
     *,
     org: Org,
@@ -413,12 +420,16 @@ def transaction_post(
     source: Source | None = None,
     actor: Any = None,
     occurred_at: dt.datetime | None = None,
+    charge: tuple[Budget, int] | None = None,
 ) -> LedgerTransaction:
     """Book ``entries`` [(account, signed fen: debit +, credit -), ...] as one transaction.
 
     Refuses (and writes nothing) unless there are >= 2 non-zero entries summing to zero, on
     active accounts of one federation, leaving no non-negative account below zero. With a
-    ``source`` (type, id), a second post of the same kind and source returns the first."""
+    ``source`` (type, id), a second post of the same kind and source returns the first.
+    ``charge=(budget, amount_fen)`` takes the amount from the budget in the same transaction
+    (``budget_take``: refused with ``budget_exhausted`` or ``budget_closed``), after the rows
+    are written and before the balances move, so that the shared rows stay locked briefly."""
     return _post(
         org=org,
         kind=kind,
@@ -427,10 +438,11 @@ def transaction_post(
         source=source,
         actor=actor,
         occurred_at=occurred_at,
+        charge=charge,
     )
 
 
-@transaction.atomic
+@service_atomic
 def transaction_reverse(
     *,
     txn: LedgerTransaction,
@@ -482,7 +494,7 @@ def transaction_reverse(
     )
 
 
-@transaction.atomic
+@service_atomic
 def fund_allocate(
     *,
     org: Org,
@@ -667,7 +679,15 @@ def budget_update(
     return locked
 
 
-@transaction.atomic
+_BUDGET_TAKE = (
+    f"UPDATE {connection.ops.quote_name(Budget._meta.db_table)} "  # noqa: S608 - no input
+    'SET "spent_fen" = "spent_fen" + %s WHERE "id" = %s AND "is_active" '
+    'AND ("valid_from" IS NULL OR "valid_from" <= %s) '
+    'AND ("valid_until" IS NULL OR "valid_until" > %s) AND "spent_fen" <= "cap_fen" - %s'
+)
+
+
+@service_atomic
 def budget_take(*, budget: Budget, amount_fen: int, at: dt.datetime | None = None) -> None:
     """Take ``amount_fen`` from the budget, or refuse with ``budget_exhausted`` / ``budget_closed``.
 
@@ -676,16 +696,16 @@ def budget_take(*, budget: Budget, amount_fen: int, at: dt.datetime | None = Non
     same transaction as the ledger posting it pays for."""
     amount = _check_amount(amount_fen)
     when = _check_occurred_at(at)
+    with connection.cursor() as cursor:  # a hot row: a fixed statement, no query building
+        at_db = connection.ops.adapt_datetimefield_value(when)
+        cursor.execute(_BUDGET_TAKE, [amount, budget.pk, at_db, at_db, amount])
+        if cursor.rowcount == 1:
+            return
     open_now = (
         Q(is_active=True)
         & (Q(valid_from__isnull=True) | Q(valid_from__lte=when))
         & (Q(valid_until__isnull=True) | Q(valid_until__gt=when))
     )
-    taken = Budget.objects.filter(
-        open_now, pk=budget.pk, spent_fen__lte=F("cap_fen") - amount
-    ).update(spent_fen=F("spent_fen") + amount)
-    if taken == 1:
-        return
     current = Budget.objects.filter(pk=budget.pk).first()
     if current is None:
         raise Refused(code="not_found", message=_("No such budget."), status=404)
@@ -699,7 +719,7 @@ def budget_take(*, budget: Budget, amount_fen: int, at: dt.datetime | None = Non
     )
 
 
-@transaction.atomic
+@service_atomic
 def budget_release(*, budget: Budget, amount_fen: int) -> None:
     """Give ``amount_fen`` back to the budget (a refund); never below zero spent."""
     amount = _check_amount(amount_fen)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gonghui.core.audit import audit_record
+from gonghui.core.db import insert_or_skip
 from gonghui.core.errors import Refused
 from gonghui.core.identifiers import luhn_check_digit
 from gonghui.core.sequences import sequence_take
@@ -134,19 +135,17 @@ def service_event_record(
     """Append one ServiceEvent for a served instance; a repeat for the same source counts once.
 
     Call inside the transaction that records the service itself."""
-    source_type = source._meta.label_lower
-    source_id = str(source.pk)
-    existing = ServiceEvent.objects.filter(
-        kind=kind, source_type=source_type, source_id=source_id
-    ).first()
-    if existing is not None:
-        return existing
-    return ServiceEvent.objects.create(
+    event = ServiceEvent(
         member=member,
         org=org or member.org,
         kind=kind,
         amount_fen=amount_fen,
-        source_type=source_type,
-        source_id=source_id,
+        source_type=source._meta.label_lower,
+        source_id=str(source.pk),
         occurred_at=occurred_at or now(),
+    )
+    if insert_or_skip(event):
+        return event
+    return ServiceEvent.objects.get(
+        kind=kind, source_type=event.source_type, source_id=event.source_id
     )
