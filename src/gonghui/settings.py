@@ -175,6 +175,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side parameters and prepared statements (psycopg prepares a statement on its third
+    # run in a connection): a scan repeats the same dozen statements, and planning them again
+    # each time cost PostgreSQL a third of its work in bench/redeem.py. Turn off behind a
+    # transaction-mode pooler that does not keep prepared statements (PgBouncer < 1.21).
+    if env_bool("GONGHUI_DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, rate limits, tasks ---------------------------------------------------------------

@@ -264,10 +264,10 @@ def _stock_take(offer: Offer) -> int | None:
     return int(row[0])
 
 
-_SET_LEDGER_TXN = (
-    f"UPDATE {connection.ops.quote_name(Redemption._meta.db_table)} "  # noqa: S608 - no input
-    'SET "ledger_txn_id" = %s WHERE "id" = %s'
-)
+def _ledger_txn_set(redemption: Redemption, txn: Any) -> None:
+    """Point the redemption at its ledger transaction (before the ledger locks shared rows)."""
+    Redemption.objects.filter(pk=redemption.pk).update(ledger_txn=txn)
+    redemption.ledger_txn = txn
 
 
 def _stock_return(offer: Offer) -> None:
@@ -428,6 +428,7 @@ def _redeem_one(
                 source=("benefits.redemption", redemption.pk),
                 occurred_at=at,
                 charge=(budget, quote.subsidy_fen),
+                written=lambda txn: _ledger_txn_set(redemption, txn),
             )
         except Refused as exc:
             if exc.code == "budget_closed":
@@ -446,10 +447,6 @@ def _redeem_one(
         if getattr(txn, "replayed", False):  # impossible for a fresh redemption; never book twice
             raise Refused(code="conflict", message=_("Already booked."), status=409)
     remaining["stock"] = _stock_take(offer)
-    if quote.subsidy_fen:
-        with connection.cursor() as cursor:  # in the hot span: no query building
-            cursor.execute(_SET_LEDGER_TXN, [txn.pk, redemption.pk])
-        redemption.ledger_txn = txn
     redemption._remaining = remaining  # type: ignore[attr-defined]  # for the receipt
     return redemption
 

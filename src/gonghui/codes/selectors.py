@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
+from gonghui.core.db import Row
 from gonghui.core.errors import NotFound
 from gonghui.members.models import Member
+from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import scope
 
 from .models import Credential, ScanRecord, Terminal
+
+_TERMINAL = Row(Terminal, "t")
+_ORG = Row(Org, "o")
 
 
 def credential_current(member: Member) -> Credential | None:
@@ -29,7 +35,21 @@ def terminal_by_key(key: str) -> Terminal | None:
 
     if not key or not key.startswith(KEY_PREFIX) or len(key) > 100:
         return None
-    return Terminal.objects.select_related("org").filter(key_hash=key_hash(key)).first()
+    # Every terminal request starts here: a fixed SELECT instead of select_related.
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT {_TERMINAL.select(q)}, {_ORG.select(q)} "  # noqa: S608 - no user input
+        f"FROM {q(Terminal._meta.db_table)} t JOIN {q(Org._meta.db_table)} o ON o.id = t.org_id "
+        "WHERE t.key_hash = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key_hash(key)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    terminal = _TERMINAL.read(row, 0)
+    terminal.org = _ORG.read(row, len(_TERMINAL))
+    return terminal
 
 
 def terminals_for_staff(user: Any, capability: str = "codes.scan") -> QuerySet[Terminal]:

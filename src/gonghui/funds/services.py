@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -279,6 +279,7 @@ def _post(
     reverses: LedgerTransaction | None = None,
     check_active: bool = True,
     charge: tuple[Budget, int] | None = None,
+    written: Callable[[LedgerTransaction], None] | None = None,
 ) -> LedgerTransaction:
     if not isinstance(kind, str) or not _KIND_RE.match(kind) or len(kind) > 48:
         raise Refused(
@@ -347,6 +348,9 @@ def _post(
         ]
     )
 
+    if written is not None:
+        written(txn)
+
     # 4. Last, the rows that every posting of a budget or an account shares, each locked to
     #    COMMIT, in the fixed order: the budget charged, then the accounts by ascending pk. The
     #    cached balances move by conditional UPDATEs (never below zero unless allowed; a closed
@@ -358,12 +362,12 @@ def _post(
     sides = {account.pk: account for account, _amount in clean}
     for account, amount in clean:
         raw[account.pk] += amount
+    deltas = [(pk, sides[pk].side_sign * raw[pk]) for pk in ids]
     with connection.cursor() as cursor:  # the hot span: fixed statements, no query building
-        for pk in ids:
-            delta = sides[pk].side_sign * raw[pk]
+        for pk, delta in deltas:  # ascending pk: the lock order every posting keeps
             cursor.execute(_BALANCE_MOVE, [delta, pk, not check_active, delta, delta])
             if cursor.rowcount != 1:
-                raise _account_refusal(pk, delta)
+                raise _account_refusal([(pk, delta)])
 
     if _is_staff_actor(actor):
         audit_record(
@@ -384,29 +388,40 @@ def _post(
 _BALANCE_MOVE = (
     f"UPDATE {connection.ops.quote_name(FundAccount._meta.db_table)} "  # noqa: S608 - no input
     'SET "balance_fen" = "balance_fen" + %s WHERE "id" = %s AND (%s OR "is_active") '
-    'AND (%s >= 0 OR "allow_negative" OR "balance_fen" >= -%s)'
+    'AND (%s >= 0 OR "allow_negative" OR "balance_fen" + %s >= 0)'
 )
 
 
-def _account_refusal(pk: int, delta: int) -> Refused:
-    """Why the balance UPDATE of account ``pk`` by ``delta`` found no row."""
-    account = FundAccount.objects.get(pk=pk)
-    if not account.is_active:
-        return Refused(
-            code="account_inactive",
-            message=_("The account %(account)s is closed.") % {"account": account.name},
-            field="entries",
-        )
+def _account_refusal(unmoved: list[tuple[int, int]]) -> Refused:
+    """Why the balance UPDATE did not move these accounts (their rows are as before it): the
+    first closed account, or the first that would go below zero."""
+    accounts = FundAccount.objects.in_bulk([pk for pk, _delta in unmoved])
+    for pk, _delta in unmoved:
+        account = accounts.get(pk)
+        if account is not None and not account.is_active:
+            return Refused(
+                code="account_inactive",
+                message=_("The account %(account)s is closed.") % {"account": account.name},
+                field="entries",
+            )
+    for pk, delta in unmoved:
+        account = accounts.get(pk)
+        if account is not None and account.balance_fen + delta < 0 and not account.allow_negative:
+            return Refused(
+                code="insufficient_funds",
+                message=_("%(account)s holds %(balance)s, less than the %(amount)s needed.")
+                % {
+                    "account": account.name,
+                    "balance": format_fen(account.balance_fen),
+                    "amount": format_fen(-delta),
+                },
+                field="entries",
+                status=409,
+            )
     return Refused(
-        code="insufficient_funds",
-        message=_("%(account)s holds %(balance)s, less than the %(amount)s needed.")
-        % {
-            "account": account.name,
-            "balance": format_fen(account.balance_fen),
-            "amount": format_fen(-delta),
-        },
+        code="invalid_account",
+        message=_("An account of this transaction does not exist."),
         field="entries",
-        status=409,
     )
 
 
@@ -421,6 +436,7 @@ def transaction_post(
     actor: Any = None,
     occurred_at: dt.datetime | None = None,
     charge: tuple[Budget, int] | None = None,
+    written: Callable[[LedgerTransaction], None] | None = None,
 ) -> LedgerTransaction:
     """Book ``entries`` [(account, signed fen: debit +, credit -), ...] as one transaction.
 
@@ -429,7 +445,9 @@ def transaction_post(
     ``source`` (type, id), a second post of the same kind and source returns the first.
     ``charge=(budget, amount_fen)`` takes the amount from the budget in the same transaction
     (``budget_take``: refused with ``budget_exhausted`` or ``budget_closed``), after the rows
-    are written and before the balances move, so that the shared rows stay locked briefly."""
+    are written and before the balances move, so that the shared rows stay locked briefly.
+    ``written(txn)`` is called once the rows are written and before any shared row is locked:
+    the place for the caller's own rows that point at the transaction."""
     return _post(
         org=org,
         kind=kind,
@@ -439,6 +457,7 @@ def transaction_post(
         actor=actor,
         occurred_at=occurred_at,
         charge=charge,
+        written=written,
     )
 
 
