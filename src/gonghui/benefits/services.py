@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from gonghui.codes.models import Terminal
 from gonghui.core.audit import audit_record
-from gonghui.core.db import service_atomic
+from gonghui.core.db import insert, service_atomic
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.money import format_fen, percent_of
 from gonghui.core.timeutil import SHANGHAI, local_today, now
@@ -264,9 +264,16 @@ def _stock_take(offer: Offer) -> int | None:
     return int(row[0])
 
 
+_LEDGER_TXN_SET = (
+    f"UPDATE {connection.ops.quote_name(Redemption._meta.db_table)} "  # noqa: S608 - no input
+    'SET "ledger_txn_id" = %s WHERE "id" = %s'
+)
+
+
 def _ledger_txn_set(redemption: Redemption, txn: Any) -> None:
     """Point the redemption at its ledger transaction (before the ledger locks shared rows)."""
-    Redemption.objects.filter(pk=redemption.pk).update(ledger_txn=txn)
+    with connection.cursor() as cursor:
+        cursor.execute(_LEDGER_TXN_SET, [txn.pk, redemption.pk])
     redemption.ledger_txn = txn
 
 
@@ -377,7 +384,7 @@ def _redeem_one(
             raise _limit_refusal(period, limits[period])
         taken.append(period)
         remaining[f"member_{names[period]}"] = max(limits[period] - count, 0)
-    redemption = Redemption.objects.create(
+    redemption = Redemption(
         offer=offer,
         merchant_id=store.merchant_id,
         store=store,
@@ -392,6 +399,7 @@ def _redeem_one(
         local_date=local_date,
         created_at=at,
     )
+    insert(redemption)
     service_event_record(
         member=member,
         kind=EVENT_REDEMPTION,

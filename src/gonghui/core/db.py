@@ -15,10 +15,10 @@ The rule for code inside an ``atomic_whole`` block: never catch an exception of 
 offer. Breaking the rule is loud, not silent: Django refuses the next query
 (``TransactionManagementError``).
 
-``insert_or_skip(obj)`` is ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL;
-``INSERT OR IGNORE … RETURNING`` on SQLite): one round trip and no savepoint where
-"create, or find the row a concurrent or earlier request made" used to need SELECT + SAVEPOINT +
-INSERT + RELEASE.
+``insert_or_skip(obj)`` is ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL and
+SQLite): one round trip and no savepoint where "create, or find the row a concurrent or earlier
+request made" used to need SELECT + SAVEPOINT + INSERT + RELEASE. ``insert`` and
+``insert_many`` are the same INSERTs without the ORM's per-call query building.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Model
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,26 +68,22 @@ def service_atomic(func: F) -> F:
     return inner  # type: ignore[return-value]
 
 
-def insert_or_skip(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> bool:
-    """INSERT ``obj`` unless that would break a unique constraint; then insert nothing.
+def insert(obj: Model, *, skip_conflict: bool = False, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """INSERT ``obj`` with a cached statement; sets ``obj.pk`` and returns True.
 
-    Returns True and sets ``obj.pk`` when the row was inserted, False on a conflict. On
-    PostgreSQL a conflict with a row of a concurrent, uncommitted transaction waits for it (and
-    inserts if it rolls back), exactly like a plain INSERT would. Fields are filled as by
-    ``save()`` (``auto_now_add``, defaults); signals are not sent."""
-    meta = obj._meta
-    fields = [
-        f
-        for f in meta.local_concrete_fields
-        if not (f is meta.auto_field and getattr(obj, f.attname) is None)
-        and not getattr(f, "generated", False)
-    ]
-    query = InsertQuery(type(obj), on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, [obj])
-    compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [meta.pk]
-    [(sql, params)] = compiler.as_sql()
-    with connections[using].cursor() as cursor:
+    ``skip_conflict``: ``ON CONFLICT DO NOTHING`` — a row that would break a unique constraint
+    is not inserted and the call returns False (on PostgreSQL a conflict with a row of a
+    concurrent, uncommitted transaction waits for it, and inserts if it rolls back, exactly as
+    a plain INSERT would). Fields are filled as by ``save()`` (``pre_save``: ``auto_now_add``,
+    defaults); no signals are sent, so use it only for models that have no receivers (the hot
+    path's: scans, redemptions, ledger rows, service events). Building the statement through
+    the ORM on every call cost more Python than executing it; here it is built once per model
+    and field list."""
+    connection = connections[using]
+    fields = _insert_fields(obj)
+    sql = _insert_sql(type(obj), fields, 1, skip_conflict, True, connection)
+    params = _insert_params(obj, fields, connection)
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -98,6 +92,76 @@ def insert_or_skip(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> bool:
     obj._state.adding = False
     obj._state.db = using
     return True
+
+
+def insert_or_skip(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """``insert(obj, skip_conflict=True)``: INSERT unless that would break a unique constraint;
+    True (and ``obj.pk`` set) when the row was inserted, False on a conflict."""
+    return insert(obj, skip_conflict=True, using=using)
+
+
+def insert_many(objs: list[Model], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """INSERT rows of one model in one statement (no primary keys are read back)."""
+    if not objs:
+        return
+    connection = connections[using]
+    fields = _insert_fields(objs[0])
+    sql = _insert_sql(type(objs[0]), fields, len(objs), False, False, connection)
+    params = [p for obj in objs for p in _insert_params(obj, fields, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def _insert_fields(obj: Model) -> list[Any]:
+    meta = obj._meta
+    return [
+        f
+        for f in meta.local_concrete_fields
+        if not (f is meta.auto_field and getattr(obj, f.attname) is None)
+        and not getattr(f, "generated", False)
+    ]
+
+
+_INSERT_SQL: dict[tuple[Any, ...], str] = {}
+
+
+def _insert_sql(
+    model: type[Model],
+    fields: list[Any],
+    rows: int,
+    skip_conflict: bool,
+    returning: bool,
+    connection: Any,
+) -> str:
+    key = (
+        model,
+        tuple(f.attname for f in fields),
+        rows,
+        skip_conflict,
+        returning,
+        connection.vendor,
+    )
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        row = "(" + ", ".join("%s" for _ in fields) + ")"
+        sql = (
+            f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES {', '.join(row for _ in range(rows))}"
+        )
+        if skip_conflict:
+            sql += " ON CONFLICT DO NOTHING"  # PostgreSQL; SQLite >= 3.24 (unique conflicts only)
+        if returning:
+            sql += f" RETURNING {q(model._meta.pk.column)}"
+        _INSERT_SQL[key] = sql
+    return sql
+
+
+def _insert_params(obj: Model, fields: list[Any], connection: Any) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
 
 
 # --- several related rows in one SELECT -------------------------------------------------------

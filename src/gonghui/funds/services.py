@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gonghui.core.audit import audit_record
-from gonghui.core.db import insert_or_skip, service_atomic
+from gonghui.core.db import insert_many, insert_or_skip, service_atomic
 from gonghui.core.errors import Refused
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import now
@@ -325,7 +325,11 @@ def _post(
     # 2. The accounts exist and belong to the transaction's federation (no lock: an account's
     #    org never changes).
     ids = sorted({account.pk for account, _amount in clean})
-    paths = dict(FundAccount.objects.filter(pk__in=ids).values_list("pk", "org__path"))
+    if all(FundAccount.org.is_cached(account) for account, _amount in clean):
+        # read with their orgs in this transaction (e.g. the checkout's one SELECT)
+        paths = {account.pk: account.org.path for account, _amount in clean}
+    else:
+        paths = dict(FundAccount.objects.filter(pk__in=ids).values_list("pk", "org__path"))
     if len(paths) != len(ids):
         raise Refused(
             code="invalid_account",
@@ -341,7 +345,7 @@ def _post(
         )
 
     # 3. The entries, in the order given (their rows lock nothing that others wait for).
-    LedgerEntry.objects.bulk_create(
+    insert_many(
         [
             LedgerEntry(transaction=txn, account_id=account.pk, amount_fen=amount, occurred_at=when)
             for account, amount in clean
