@@ -12,6 +12,7 @@ both agree.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.db import connection
@@ -57,7 +58,9 @@ class Checkout:
     payable: FundAccount | None
 
 
-def _sql() -> str:
+@functools.cache
+def _sql(vendor: str) -> str:
+    """The SELECT (built once per database vendor)."""
     q = connection.ops.quote_name
     offer_stores = q(Offer.stores.through._meta.db_table)
     return (
@@ -82,7 +85,9 @@ def _sql() -> str:
 def checkout_load(store_id: int) -> Checkout | None:
     """The store ``store_id`` with everything a redemption there reads, or None."""
     with connection.cursor() as cursor:
-        cursor.execute(_sql(), [AccountKind.MERCHANT_PAYABLE, PAYABLE_PARTY, store_id])
+        cursor.execute(
+            _sql(connection.vendor), [AccountKind.MERCHANT_PAYABLE, PAYABLE_PARTY, store_id]
+        )
         rows = cursor.fetchall()
     if not rows:
         return None

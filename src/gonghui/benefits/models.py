@@ -231,10 +231,18 @@ class Redemption(models.Model):
         Offer, verbose_name=_("Offer"), on_delete=models.PROTECT, related_name="redemptions"
     )
     merchant = models.ForeignKey(
-        Merchant, verbose_name=_("Merchant"), on_delete=models.PROTECT, related_name="+"
+        Merchant,
+        verbose_name=_("Merchant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     store = models.ForeignKey(
-        Store, verbose_name=_("Store"), on_delete=models.PROTECT, related_name="redemptions"
+        Store,
+        verbose_name=_("Store"),
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        db_index=False,
     )
     terminal = models.ForeignKey(
         Terminal,
@@ -245,7 +253,11 @@ class Redemption(models.Model):
         related_name="+",
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("Member"), on_delete=models.PROTECT, related_name="redemptions"
+        Member,
+        verbose_name=_("Member"),
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        db_index=False,
     )
     bill_fen = models.BigIntegerField(_("Bill (fen)"))
     discount_fen = models.BigIntegerField(_("Discount (fen)"))
@@ -261,6 +273,7 @@ class Redemption(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     void_txn = models.ForeignKey(
         LedgerTransaction,
@@ -269,6 +282,7 @@ class Redemption(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     void_reason = models.CharField(_("Void reason"), max_length=200, blank=True)
     void_key = models.CharField(max_length=100, blank=True, editable=False)
@@ -280,6 +294,7 @@ class Redemption(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -288,6 +303,7 @@ class Redemption(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     settlement = models.ForeignKey(
         "Settlement",
@@ -322,6 +338,9 @@ class Redemption(models.Model):
                 name="benefits_red_pay",
             ),
         ]
+        # Every index costs each redemption an insert (and the hot path a lock span): foreign
+        # keys covered by these composites (store, member, merchant) or never searched (ledger
+        # rows are append-only, users are rarely deleted) have no index of their own.
         indexes = [
             models.Index(fields=["store", "local_date"]),
             models.Index(fields=["member", "created_at"]),

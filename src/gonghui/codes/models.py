@@ -142,7 +142,11 @@ class ScanRecord(models.Model):
         POSTER = "poster", _("Poster (reverse scan)")
 
     terminal = models.ForeignKey(
-        Terminal, verbose_name=_("Terminal"), on_delete=models.PROTECT, related_name="scans"
+        Terminal,
+        verbose_name=_("Terminal"),
+        on_delete=models.PROTECT,
+        related_name="scans",
+        db_index=False,
     )
     idempotency_key = models.CharField(max_length=100)
     request_hash = models.CharField(max_length=64)
@@ -170,6 +174,7 @@ class ScanRecord(models.Model):
                 fields=["terminal", "idempotency_key"], name="codes_scan_idempotency_unique"
             ),
         ]
+        # The terminal's foreign key needs no index of its own: both indexes start with it.
         indexes = [models.Index(fields=["terminal", "created_at"])]
 
     def __str__(self) -> str:

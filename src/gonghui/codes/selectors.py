@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import connection
@@ -17,6 +18,17 @@ from .models import Credential, ScanRecord, Terminal
 
 _TERMINAL = Row(Terminal, "t")
 _ORG = Row(Org, "o")
+
+
+@functools.cache
+def _terminal_sql(vendor: str) -> str:
+    """Every terminal request starts here: a fixed SELECT instead of select_related."""
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {_TERMINAL.select(q)}, {_ORG.select(q)} "  # noqa: S608 - no user input
+        f"FROM {q(Terminal._meta.db_table)} t JOIN {q(Org._meta.db_table)} o ON o.id = t.org_id "
+        "WHERE t.key_hash = %s"
+    )
 
 
 def credential_current(member: Member) -> Credential | None:
@@ -35,15 +47,8 @@ def terminal_by_key(key: str) -> Terminal | None:
 
     if not key or not key.startswith(KEY_PREFIX) or len(key) > 100:
         return None
-    # Every terminal request starts here: a fixed SELECT instead of select_related.
-    q = connection.ops.quote_name
-    sql = (
-        f"SELECT {_TERMINAL.select(q)}, {_ORG.select(q)} "  # noqa: S608 - no user input
-        f"FROM {q(Terminal._meta.db_table)} t JOIN {q(Org._meta.db_table)} o ON o.id = t.org_id "
-        "WHERE t.key_hash = %s"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key_hash(key)])
+        cursor.execute(_terminal_sql(connection.vendor), [key_hash(key)])
         row = cursor.fetchone()
     if row is None:
         return None

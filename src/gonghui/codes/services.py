@@ -9,6 +9,7 @@ that was genuine; a wrong MAC counts towards the holder's lockout (kept in the d
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -269,18 +270,22 @@ _CONSUME = (
 )
 
 
-def _credential_load(credential_id: int) -> Credential | None:
-    """The credential with its member and the member's org, in one fixed SELECT (a scan's
-    first read: ``select_related`` over the three tables costs more Python than the query)."""
+@functools.cache
+def _credential_sql(vendor: str) -> str:
     q = connection.ops.quote_name
-    sql = (
+    return (
         f"SELECT {_CREDENTIAL.select(q)}, {_MEMBER.select(q)}, {_ORG.select(q)} "  # noqa: S608
         f"FROM {q(Credential._meta.db_table)} c "
         f"JOIN {q(Member._meta.db_table)} m ON m.id = c.member_id "
         f"JOIN {q(Org._meta.db_table)} o ON o.id = m.org_id WHERE c.id = %s"
     )
+
+
+def _credential_load(credential_id: int) -> Credential | None:
+    """The credential with its member and the member's org, in one fixed SELECT (a scan's
+    first read: ``select_related`` over the three tables costs more Python than the query)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [credential_id])
+        cursor.execute(_credential_sql(connection.vendor), [credential_id])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -105,7 +105,11 @@ class LedgerTransaction(AppendOnlyModel):
     write books once. ``reverses`` is unique: a transaction is reversed at most once."""
 
     org = models.ForeignKey(
-        Org, verbose_name=_("Organisation"), on_delete=models.PROTECT, related_name="+"
+        Org,
+        verbose_name=_("Organisation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(_("Kind"), max_length=48)
     memo = models.CharField(_("Memo"), max_length=200, blank=True, default="")
@@ -118,6 +122,7 @@ class LedgerTransaction(AppendOnlyModel):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        db_index=False,
     )
     source_type = models.CharField(_("Source type"), max_length=64, blank=True, default="")
     source_id = models.CharField(_("Source id"), max_length=64, blank=True, default="")
@@ -150,6 +155,8 @@ class LedgerTransaction(AppendOnlyModel):
                 name="ledger_txn_source_pair",
             ),
         ]
+        # org needs no foreign-key index of its own (the composite below starts with it);
+        # created_by is only searched when a user is deleted.
         indexes = [
             models.Index(fields=["org", "occurred_at"]),
             models.Index(fields=["kind", "occurred_at"]),
@@ -175,7 +182,11 @@ class LedgerEntry(AppendOnlyModel):
         related_name="entries",
     )
     account = models.ForeignKey(
-        FundAccount, verbose_name=_("Account"), on_delete=models.PROTECT, related_name="entries"
+        FundAccount,
+        verbose_name=_("Account"),
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
     )
     amount_fen = models.BigIntegerField(_("Amount (fen, debit +, credit -)"))
     occurred_at = models.DateTimeField(_("Occurred at"))
@@ -187,6 +198,7 @@ class LedgerEntry(AppendOnlyModel):
         constraints = [
             models.CheckConstraint(condition=~Q(amount_fen=0), name="ledger_entry_nonzero"),
         ]
+        # The account's foreign key needs no index of its own: this one starts with it.
         indexes = [models.Index(fields=["account", "occurred_at", "id"])]
 
     def __str__(self) -> str:

@@ -153,8 +153,10 @@ class ServiceEvent(AppendOnlyModel):
     ``kind`` is ``<app>.<what>`` (e.g. ``benefits.redemption``); ``source_type``/``source_id``
     name the row that caused it, and are unique per kind so that a retried write counts once."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="service_events")
-    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="service_events", db_index=False
+    )
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(_("Service kind"), max_length=48)
     amount_fen = models.BigIntegerField(_("Amount (fen)"), default=0)
     source_type = models.CharField(max_length=64)
@@ -171,6 +173,8 @@ class ServiceEvent(AppendOnlyModel):
                 fields=["kind", "source_type", "source_id"], name="service_event_source_unique"
             ),
         ]
+        # member and org need no foreign-key indexes of their own: these composites start
+        # with them.
         indexes = [
             models.Index(fields=["member", "occurred_at"]),
             models.Index(fields=["org", "occurred_at"]),
