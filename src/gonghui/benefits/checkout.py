@@ -97,24 +97,25 @@ def checkout_load(store_id: int) -> Checkout | None:
         starts.append(at)
         at += len(r)
     first = rows[0]
+    seen: dict[object, object] = {}  # the same union (and account) recurs: read each once
     store = _STORE.read(first, starts[0])
     merchant = _MERCHANT.read(first, starts[1])
-    merchant.org = _MERCHANT_ORG.read(first, starts[2])
+    merchant.org = _MERCHANT_ORG.read(first, starts[2], seen=seen)
     store.merchant = merchant
-    payable = _PAYABLE.read(first, starts[3])
+    payable = _PAYABLE.read(first, starts[3], seen=seen)
     if payable is not None:
-        payable.org = _PAYABLE_ORG.read(first, starts[4])
+        payable.org = _PAYABLE_ORG.read(first, starts[4], seen=seen)
     offers: list[Offer] = []
     for row in rows:
         offer = _OFFER.read(row, starts[5])
         if offer is None:
             continue
         offer.merchant = merchant
-        offer.org = _OFFER_ORG.read(row, starts[6])
-        budget = _BUDGET.read(row, starts[7])
+        offer.org = _OFFER_ORG.read(row, starts[6], seen=seen)
+        budget = _BUDGET.read(row, starts[7], seen=seen)
         if budget is not None:
-            budget.account = _ACCOUNT.read(row, starts[8])
-            budget.account.org = _ACCOUNT_ORG.read(row, starts[9])
+            budget.account = _ACCOUNT.read(row, starts[8], seen=seen)
+            budget.account.org = _ACCOUNT_ORG.read(row, starts[9], seen=seen)
         offer.budget = budget
         offers.append(offer)
     return Checkout(store=store, offers=offers, payable=payable)

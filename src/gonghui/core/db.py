@@ -190,18 +190,32 @@ class Row:
     def __len__(self) -> int:
         return len(self.columns)
 
-    def read(self, row: tuple[Any, ...], start: int, using: str = DEFAULT_DB_ALIAS) -> Any:
+    def read(
+        self,
+        row: tuple[Any, ...],
+        start: int,
+        using: str = DEFAULT_DB_ALIAS,
+        *,
+        seen: dict[Any, Any] | None = None,
+    ) -> Any:
         """The instance whose columns start at ``row[start]``; None when its key is NULL (a
-        LEFT JOIN that found nothing)."""
-        values = list(row[start : start + len(self.columns)])
-        if values[self._pk_index] is None:
+        LEFT JOIN that found nothing). With ``seen`` (a dict shared by the reads of one query),
+        a row already read under the same key is returned again instead of built twice."""
+        pk = row[start + self._pk_index]
+        if pk is None:
             return None
+        if seen is not None and (self.model, pk) in seen:
+            return seen[(self.model, pk)]
+        values = list(row[start : start + len(self.columns)])
         connection = connections[using]
         for i, converters in self._converters(connection):
             if values[i] is not None:
                 for convert in converters:
                     values[i] = convert(values[i], self._cols[i], connection)
-        return self.model.from_db(using, self.fields, values)
+        obj = self.model.from_db(using, self.fields, values)
+        if seen is not None:
+            seen[(self.model, pk)] = obj
+        return obj
 
     def _converters(self, connection: Any) -> list[tuple[int, list[Any]]]:
         """The ORM's converters of each column that has any (dates on SQLite, JSON, …)."""
