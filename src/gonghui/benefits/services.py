@@ -459,38 +459,39 @@ def _redeem_one(
     return redemption
 
 
-def store_of_terminal(terminal: Terminal) -> Store:
+def _store_id_of(terminal: Terminal) -> int:
+    """The id of the terminal's store (0 when its context id is not a number)."""
     if terminal.context_type != CONTEXT_TYPE:
         raise Refused(
             code="store_not_found",
             message=_("This terminal does not belong to a store."),
             status=409,
         )
+    return int(terminal.context_id) if terminal.context_id.isdigit() else 0
+
+
+def _store_missing() -> Refused:
+    return Refused(
+        code="store_not_found", message=_("This terminal's store does not exist."), status=404
+    )
+
+
+def store_of_terminal(terminal: Terminal) -> Store:
     store = (
         Store.objects.select_related("merchant", "merchant__org")
-        .filter(pk=int(terminal.context_id) if terminal.context_id.isdigit() else 0)
+        .filter(pk=_store_id_of(terminal))
         .first()
     )
     if store is None:
-        raise Refused(
-            code="store_not_found", message=_("This terminal's store does not exist."), status=404
-        )
+        raise _store_missing()
     return store
 
 
 def _checkout_of(terminal: Terminal) -> Checkout:
     """The terminal's store with its merchant, offers, budgets and payable (one SELECT)."""
-    if terminal.context_type != CONTEXT_TYPE:
-        raise Refused(
-            code="store_not_found",
-            message=_("This terminal does not belong to a store."),
-            status=409,
-        )
-    checkout = checkout_load(int(terminal.context_id)) if terminal.context_id.isdigit() else None
+    checkout = checkout_load(_store_id_of(terminal))
     if checkout is None:
-        raise Refused(
-            code="store_not_found", message=_("This terminal's store does not exist."), status=404
-        )
+        raise _store_missing()
     return checkout
 
 
