@@ -114,3 +114,20 @@ def test_concurrent_wrong_codes_lock_once(terminal, member, sms_outbox):
     credential.refresh_from_db()
     assert credential.lock_count == 1
     assert len(sms_outbox) == 1
+
+
+def test_same_key_reverse_scan_10_times_at_once_has_one_effect(terminal, member):
+    """Reverse scans carry no code: duplicates meet at the key's unique index only, after each
+    has run the handler; the losers roll back what they did and return the first answer."""
+    token = services.poster_token(terminal)
+    results = run_at_once(
+        10,
+        lambda i: services.scan_poster(
+            member=member, token=token, payload={"n": 7}, idempotency_key="poster-key"
+        ),
+    )
+    assert [r.status for r in results] == [200] * 10
+    assert len({json.dumps(r.body, sort_keys=True) for r in results}) == 1
+    assert sum(1 for r in results if not r.replayed) == 1
+    assert ServiceEvent.objects.filter(kind="tests.ping").count() == 1
+    assert ScanRecord.objects.filter(terminal=terminal).count() == 1

@@ -334,3 +334,45 @@ def test_cache_down_fails_open_and_lockout_still_holds(
     ]
     assert codes[-2:] == ["bad_signature", "locked"]
     assert Credential.objects.get(pk=credential.pk).lock_count == 1
+
+
+def test_a_retry_is_answered_even_when_the_holder_limit_refuses_new_scans(
+    client, terminal_and_key, issued, settings
+):
+    settings.GONGHUI_CODES_RATE_LIMITS = {"holder": (2, 60)}
+    _terminal, key = terminal_and_key
+    credential, seed = issued
+    now = now_utc()
+    first = post(client, SCAN, {"code": code_at(credential, seed, now, seq=0)}, key=key, idem="k0")
+    post(client, SCAN, {"code": code_at(credential, seed, now, seq=1)}, key=key, idem="k1")
+    # the holder's limit is used up: a new scan is refused ...
+    new = post(client, SCAN, {"code": code_at(credential, seed, now, seq=2)}, key=key, idem="k2")
+    assert new.status_code == 429
+    # ... but a retry of the first one still gets its stored answer, and nothing changes
+    again = post(client, SCAN, {"code": code_at(credential, seed, now, seq=0)}, key=key, idem="k0")
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    credential.refresh_from_db()
+    assert credential.use_count == 2
+    assert ScanRecord.objects.count() == 2
+
+
+def test_a_handler_refusal_is_stored_and_leaves_the_code_unused(client, terminal_and_key, issued):
+    _terminal, key = terminal_and_key
+    credential, seed = issued
+    code = code_at(credential, seed, now_utc())
+    body = {"code": code, "payload": {"refuse": True}}
+    refused = post(client, SCAN, body, key=key, idem="r1")
+    assert refused.status_code == 409 and refused.json()["code"] == "ping_refused"
+    credential.refresh_from_db()
+    assert credential.use_count == 0  # the code's use was rolled back with the handler's effects
+    record = ScanRecord.objects.get(idempotency_key="r1")
+    assert (record.status_code, record.outcome, record.member_id) == (
+        409,
+        "ping_refused",
+        credential.member_id,
+    )
+    # the retry returns the stored refusal; the same code then works under a new key
+    assert post(client, SCAN, body, key=key, idem="r1").json() == refused.json()
+    ok = post(client, SCAN, {"code": code}, key=key, idem="r2")
+    assert ok.status_code == 200
