@@ -86,8 +86,9 @@ def scan_verdict(
 ) -> str | None:
     """Count one scan by the terminal (and, when the code could be read, for its holder) and say
     which limit it breaks: "terminal" (too many scans, or too many refused codes lately),
-    "holder", or None. With Redis this is one pipelined round trip (INCR and EXPIRE of the two
-    counters, GET of the refused-code counter); otherwise the cache API, as ``hit``."""
+    "holder", or None. With Redis this is one round trip (a script that INCRs the two counters,
+    sets their expiry when new, and reads the refused-code counter); otherwise the cache API,
+    as ``hit``."""
     when = time.time() if now is None else now
     client = _redis()
     if client is None:
@@ -100,21 +101,41 @@ def scan_verdict(
         return None
     counted = [("terminal", terminal_id)] + ([("holder", holder_id)] if holder_id else [])
     bad_limit, bad_window = limits("terminal_bad")
+    keys = [cache.make_key(_key("terminal_bad", terminal_id, bad_window, when))]
+    ttls = []
+    for name, ident in counted:
+        _limit, window = limits(name)
+        keys.append(cache.make_key(_key(name, ident, window, when)))
+        ttls.append(window + 5)
     try:
-        pipe = client.pipeline(transaction=False)
-        pipe.get(cache.make_key(_key("terminal_bad", terminal_id, bad_window, when)))
-        for name, ident in counted:
-            _limit, window = limits(name)
-            key = cache.make_key(_key(name, ident, window, when))
-            pipe.incr(key)
-            pipe.expire(key, window + 5)
-        replies = pipe.execute()
+        replies = _script(client)(keys=keys, args=ttls)
     except Exception:  # the cache is down: fail open, the database lockout still holds
         log.warning("rate-limit cache unavailable for scans", exc_info=True)
         return None
-    if int(replies[0] or 0) >= bad_limit:
+    if int(replies[0]) >= bad_limit:
         return "terminal"
-    for i, (name, _ident) in enumerate(counted):
-        if int(replies[1 + 2 * i]) > limits(name)[0]:
+    for (name, _ident), count in zip(counted, replies[1:], strict=True):
+        if int(count) > limits(name)[0]:
             return name
     return None
+
+
+# KEYS[1]: the refused-code counter (read); KEYS[2..]: counters to count, ARGV: their TTLs.
+_SCAN_LUA = """
+local out = {tonumber(redis.call('GET', KEYS[1]) or '0')}
+for i = 2, #KEYS do
+  local n = redis.call('INCR', KEYS[i])
+  if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i - 1]) end
+  out[i] = n
+end
+return out
+"""
+
+
+def _script(client: Any) -> Any:
+    """The counting script, registered once per client (EVALSHA; loaded again if Redis lost it)."""
+    script = getattr(client, "_gonghui_scan_script", None)
+    if script is None:
+        script = client.register_script(_SCAN_LUA)
+        client._gonghui_scan_script = script
+    return script
