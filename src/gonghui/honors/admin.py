@@ -9,6 +9,7 @@ member may run (out of scope: 404). Its volunteers and hours then come from chec
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -215,6 +216,26 @@ class VolunteerServiceAdmin(OrgChoiceMixin, ScopedAdmin):
             reverse("admin:honors_volunteerservice_change", args=[service.pk])
         )
 
+    def _attempt(
+        self,
+        request: HttpRequest,
+        service: VolunteerService,
+        form: forms.Form,
+        call: Callable[[], Any],
+        success: Callable[[Any], str],
+    ) -> HttpResponse | None:
+        """Run the service call of a valid form: out of scope is 404, a refusal goes back to the
+        form, a success is announced and leads back to the volunteer service."""
+        try:
+            thing = call()
+        except NotFound:
+            raise Http404 from None
+        except Refused as exc:
+            form.add_error(None, str(exc.message))
+            return None
+        messages.success(request, success(thing))
+        return self._done(service)
+
     def activity_create_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         service = self._service(request, pk)
         form = ActivityCreateForm(
@@ -224,25 +245,24 @@ class VolunteerServiceAdmin(OrgChoiceMixin, ScopedAdmin):
             starts_at = form.cleaned_data["starts_at"]
             if timezone.is_naive(starts_at):  # pragma: no cover - USE_TZ makes it aware
                 starts_at = timezone.make_aware(starts_at)
-            try:
-                thing = services.volunteer_service_activity_create(
+            done = self._attempt(
+                request,
+                service,
+                form,
+                lambda: services.volunteer_service_activity_create(
                     actor=request.user,
                     service=service,
                     starts_at=starts_at.astimezone(dt.UTC),
                     place=form.cleaned_data["place"],
                     capacity=form.cleaned_data["capacity"],
                     ip=client_ip(request),
-                )
-            except NotFound:
-                raise Http404 from None
-            except Refused as exc:
-                form.add_error(None, str(exc.message))
-            else:
-                messages.success(
-                    request,
-                    _("The activity %(title)s is open for registration.") % {"title": thing.title},
-                )
-                return self._done(service)
+                ),
+                lambda thing: (
+                    _("The activity %(title)s is open for registration.") % {"title": thing.title}
+                ),
+            )
+            if done is not None:
+                return done
         return self._form_page(request, service, form, _("Run as a new activity"))
 
     def activity_link_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -252,21 +272,20 @@ class VolunteerServiceAdmin(OrgChoiceMixin, ScopedAdmin):
             (t.id, t.label) for t in selectors.linkable_activities(request.user)
         ]
         if request.method == "POST" and form.is_valid():
-            try:
-                thing = services.volunteer_service_activity_link(
+            done = self._attempt(
+                request,
+                service,
+                form,
+                lambda: services.volunteer_service_activity_link(
                     actor=request.user,
                     service=service,
                     activity_id=form.cleaned_data["activity"],
                     ip=client_ip(request),
-                )
-            except NotFound:
-                raise Http404 from None
-            except Refused as exc:
-                form.add_error(None, str(exc.message))
-            else:
-                messages.success(
-                    request,
-                    _("The service runs as the activity %(title)s.") % {"title": thing.title},
-                )
-                return self._done(service)
+                ),
+                lambda thing: (
+                    _("The service runs as the activity %(title)s.") % {"title": thing.title}
+                ),
+            )
+            if done is not None:
+                return done
         return self._form_page(request, service, form, _("Link a volunteer activity"))
