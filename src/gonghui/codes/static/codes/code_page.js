@@ -309,7 +309,9 @@
         return;
       }
     }
-    await render(false);
+    // A fresh sequence number on every page load: the code shown before the reload may have been
+    // used meanwhile, and a page opened offline cannot ask the server.
+    await render(true);
     if (!navigator.onLine) { setStatus(msg("offline")); }
     tick();
     setInterval(tick, 1000);
