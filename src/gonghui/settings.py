@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -172,6 +173,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests get a database file of their own, not Django's shared-cache in-memory database: in
+    # shared-cache mode SQLite answers a lock held by another connection (a background thread,
+    # the test's own) with an immediate "table is locked" instead of waiting, which is not how
+    # the file database of the embedded default behaves.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"gonghui-test-{os.getpid()}.sqlite3")
+    }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

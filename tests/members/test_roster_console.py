@@ -346,3 +346,28 @@ def test_the_task_runs_a_pending_job_once(tmp_path, settings):
     assert not importer.upload_path(job).exists()
     tasks.roster_import_task.run(job.pk)
     assert Member.objects.filter(org=w.union).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_job_that_cannot_start_is_marked_failed_not_left_pending(
+    client, tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """If the import dies before it claims the job (say the database refuses the claim), the job
+    says so instead of waiting forever as "pending"."""
+    settings.GONGHUI_ROSTER_IMPORT_INLINE = True
+    w = World()
+    admin = make_staff(w.union, Role.UNION_ADMIN)
+    client.force_login(admin)
+
+    def refused_claim(**_kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(importer, "roster_import", refused_claim)
+    rows = [[f"职工{chr(0x4E00 + n)}", id_number_for(n), phone_for(n)] for n in range(1, 3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upload(client, w.union, roster_bytes(tmp_path, rows)).status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED
+    assert "RuntimeError" in job.message and job.finished_at is not None
+    assert not importer.upload_path(job).exists()
+    assert Member.objects.filter(org=w.union).count() == 0

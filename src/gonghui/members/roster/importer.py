@@ -491,8 +491,18 @@ def import_job_run(job_id: int) -> None:
         roster_import(job=job, path=path, actor=job.created_by)
     except Refused:
         pass  # the job carries the message
-    except Exception:  # noqa: S110 - logged and recorded on the job by roster_import
-        pass
+    except Exception as exc:  # roster_import logs and records what fails once the job runs
+        if ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).exists():
+            # it failed before it could even start (e.g. the database refused the claim)
+            logger.exception("roster import %s could not start", job.pk)
+            ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
+                status=ImportJob.Status.FAILED,
+                message=(
+                    _("The import could not start (%(error)s). Upload the file again.")
+                    % {"error": type(exc).__name__}
+                )[:300],
+                finished_at=now(),
+            )
     finally:
         path.unlink(missing_ok=True)
 
