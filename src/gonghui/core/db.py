@@ -181,7 +181,7 @@ class Row:
         self.columns = [f.column for f in model._meta.concrete_fields]
         self._cols = [f.get_col(model._meta.db_table) for f in model._meta.concrete_fields]
         self._pk_index = self.fields.index(model._meta.pk.attname)
-        self._by_vendor: dict[str, list[tuple[int, list[Any]]]] = {}
+        self._by_alias: dict[str, list[tuple[int, list[Any]]]] = {}
 
     def select(self, quote: Callable[[str], str]) -> str:
         """``alias."col", …`` for the SELECT list."""
@@ -219,12 +219,12 @@ class Row:
 
     def _converters(self, connection: Any) -> list[tuple[int, list[Any]]]:
         """The ORM's converters of each column that has any (dates on SQLite, JSON, …)."""
-        cached = self._by_vendor.get(connection.alias)
+        cached = self._by_alias.get(connection.alias)
         if cached is None:
             cached = []
             for i, col in enumerate(self._cols):
                 found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
                 if found:
                     cached.append((i, found))
-            self._by_vendor[connection.alias] = cached
+            self._by_alias[connection.alias] = cached
         return cached
