@@ -614,6 +614,14 @@ def _replay(*, terminal: Terminal, key: str, rhash: str) -> ScanResult | None:
     return _answer_of(record, rhash) if record is not None else None
 
 
+def _stored_answer(*, terminal: Terminal, key: str, rhash: str) -> ScanResult:
+    """The answer stored under a key that was just found taken (it exists: the INSERT hit it)."""
+    replay = _replay(terminal=terminal, key=key, rhash=rhash)
+    if replay is None:  # pragma: no cover - a unique conflict names an existing row
+        raise RuntimeError(f"no stored answer for terminal {terminal.pk} key {key!r}")
+    return replay
+
+
 def _answer_of(record: ScanRecord, rhash: str) -> ScanResult:
     if record.request_hash != rhash:
         raise Refused(
@@ -712,9 +720,9 @@ def _run(
             with transaction.atomic():
                 _answer_keep(record, status=status, body=body)
         except _Answered:
-            return _answer_of(ScanRecord.objects.get(terminal=terminal, idempotency_key=key), rhash)
+            return _stored_answer(terminal=terminal, key=key, rhash=rhash)
     except _Answered:
-        return _answer_of(ScanRecord.objects.get(terminal=terminal, idempotency_key=key), rhash)
+        return _stored_answer(terminal=terminal, key=key, rhash=rhash)
     if body.get("code") in ("unknown", "bad_signature"):
         ratelimit.hit("terminal_bad", terminal.pk)
     if terminal.last_seen_at is None or terminal.last_seen_at < now - dt.timedelta(minutes=1):
