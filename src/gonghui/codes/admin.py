@@ -61,7 +61,7 @@ class TerminalForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         """The service's checks, as field errors: the context must exist and lie in the actor's
         scope and in the terminal's org (``services.terminal_context_check``)."""
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         org, context_type = data.get("org"), data.get("context_type")
         context_id = str(data.get("context_id") or "").strip()
         if org is None or not context_type or not context_id or self.actor is None:
