@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 SCAN = "/api/v1/codes/scan"
 API = "/api/v1/benefits"
+POS = "/api/v1/pos"
 
 
 @pytest.fixture(autouse=True)
@@ -182,48 +183,39 @@ def cashier(world, username="cashier1"):
 
 
 def test_cashier_today_and_void(client, world, pos):
+    """The cashier's today and void are the one cashier API's (/api/v1/pos/, issue #10)."""
     terminal, key, _offer = pos
     _user, c = cashier(world)
-    me = c.get(f"{API}/cashier/me").json()
-    assert [s["id"] for s in me["stores"]] == [world.store.pk]
+    me = c.get(f"{POS}/terminals").json()
     assert {t["id"] for t in me["terminals"]} == {world.terminal.pk, terminal.pk}
     red = services.redemption_create(
         terminal=terminal, member=world.member, bill_fen=2_000, offer_id=None
     )
-    today = c.get(f"{API}/cashier/store/today").json()
-    assert today["totals"]["count"] == 1 and today["redemptions"][0]["id"] == red.pk
-    url = f"{API}/cashier/redemptions/{red.pk}/void"
-    assert c.post(url, {"reason": "r"}, content_type="application/json").status_code == 400
-    r = c.post(
-        url, {"reason": "wrong amount"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="v-1"
-    )
-    assert r.status_code == 200 and r.json()["status"] == "voided"
-    again = c.post(
-        url, {"reason": "wrong amount"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="v-1"
-    )
+    today = c.get(f"{POS}/today", {"terminal_id": terminal.pk}).json()
+    assert today["totals"]["count"] == 1 and today["items"][0]["id"] == red.pk
+    url = f"{POS}/void"
+    body = {"redemption_id": red.pk, "reason": "wrong amount", "terminal_id": terminal.pk}
+    assert c.post(url, body, content_type="application/json").status_code == 400
+    r = c.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="v-1")
+    assert r.status_code == 200 and r.json()["redemption"]["voided"] is True
+    again = c.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="v-1")
     assert again.status_code == 200
-    other = c.post(
-        url, {"reason": "x"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY="v-2"
-    )
+    other = c.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="v-2")
     assert other.status_code == 409 and other.json()["code"] == "already_voided"
     # a terminal key works too, for its own store
     red2 = services.redemption_create(
         terminal=terminal, member=world.member, bill_fen=2_000, offer_id=None
     )
     t = client.post(
-        f"{API}/cashier/redemptions/{red2.pk}/void",
-        {"reason": "r"},
+        url,
+        {"redemption_id": red2.pk, "reason": "r"},
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Terminal {key}",
         HTTP_IDEMPOTENCY_KEY="t-1",
     )
     assert t.status_code == 200
-    assert (
-        client.get(f"{API}/cashier/store/today", HTTP_AUTHORIZATION=f"Terminal {key}").json()[
-            "totals"
-        ]["voided"]
-        == 2
-    )
+    items = client.get(f"{POS}/today", HTTP_AUTHORIZATION=f"Terminal {key}").json()["items"]
+    assert sum(1 for i in items if i["voided"]) == 2
     assert_ledger_ok()
 
 
@@ -234,18 +226,19 @@ def test_cashier_of_another_merchant_gets_404(world, pos):
         terminal=world.terminal, member=world.member, bill_fen=2_000, offer_id=None
     )
     before = snapshot()
-    r = c.post(
-        f"{API}/cashier/redemptions/{red.pk}/void",
-        {"reason": "r"},
-        content_type="application/json",
-        HTTP_IDEMPOTENCY_KEY="v-1",
-    )
-    assert r.status_code == 404 and snapshot() == before
-    assert c.get(f"{API}/cashier/store/today", {"store_id": world.store.pk}).status_code == 404
-    plain = make_staff(world.merchant.org, Role.UNION_ADMIN)
+    for terminal_id in (world.terminal.pk, other.terminal.pk):
+        r = c.post(
+            f"{POS}/void",
+            {"redemption_id": red.pk, "reason": "r", "terminal_id": terminal_id},
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=f"v-{terminal_id}",
+        )
+        assert r.status_code == 404 and snapshot() == before
+    assert c.get(f"{POS}/today", {"terminal_id": world.terminal.pk}).status_code == 404
+    plain = make_staff(world.merchant.org, Role.AUDITOR)
     pc = Client()
     pc.force_login(plain)
-    assert pc.get(f"{API}/cashier/store/today").status_code == 400  # not a cashier of any store
+    assert pc.get(f"{POS}/terminals").json()["terminals"] == []  # not a cashier of any store
 
 
 # --- staff -----------------------------------------------------------------------------------

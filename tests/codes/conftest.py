@@ -33,9 +33,16 @@ def ping_handler(*, terminal, member, payload):
     return {"pong": payload.get("n", 0), "event": event.pk}
 
 
+def ping_context_org(context_id):
+    """A "tests.ping" context lies in the org whose id it is."""
+    from gonghui.orgs.models import Org
+
+    return Org.objects.filter(pk=int(context_id)).first() if context_id.isdigit() else None
+
+
 @pytest.fixture
 def ping():
-    dispatch.register(PING, ping_handler, label="Ping (tests)")
+    dispatch.register(PING, ping_handler, label="Ping (tests)", resolve=ping_context_org)
     yield ping_handler
     dispatch.unregister(PING)
 

@@ -36,7 +36,7 @@ def test_create_terminal_shows_the_key_once(union, ping):
             "kind": "gate",
             "org": union.pk,
             "context_type": PING,
-            "context_id": "42",
+            "context_id": str(union.pk),  # a ping context lies in the org whose id it is
         },
     )
     assert r.status_code == 200, r.content[:500]

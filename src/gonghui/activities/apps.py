@@ -21,12 +21,14 @@ class ActivitiesConfig(AppConfig):
         # Approve or reject applications (review allocation).
         grant("activities.review", *admins, Role.REVIEWER, Role.ORGANISER)
 
+        from .models import Session
         from .services import checkin_scan_handler
 
         dispatch.register(
             "activities.session",
             checkin_scan_handler,
             label=_("Activity session (check-in)"),  # type: ignore[arg-type] # lazy: shown translated
+            resolve=dispatch.resolver_by_pk(Session, "activity__org"),
         )
         h5menu.register(
             key="activities", label=_("Activities"), url_name="activities:list", order=20

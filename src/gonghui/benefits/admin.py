@@ -171,8 +171,9 @@ class MerchantStaffAdmin(ScopedAdmin):
                 password=form.cleaned_data["password"],
                 is_staff=True,
             )
-            # The role lets the cashier operate the store terminals of the merchant's union
-            # from a signed-in session (codes.scan); MerchantStaff scopes everything else.
+            # The role only marks the login as merchant staff: it grants no capability. What
+            # the cashier operates comes from MerchantStaff (the terminals of this merchant's
+            # stores, codes.selectors.terminals_operable), never from the role's org.
             RoleAssignment.objects.get_or_create(
                 user=user, org=obj.merchant.org, role=Role.MERCHANT_STAFF
             )

@@ -1,9 +1,8 @@
 """Benefits API (/api/v1/benefits/).
 
 - Members (session cookie): ``GET offers`` (with what is left to me), ``GET redemptions``.
-- Cashiers (a signed-in staff user who is MerchantStaff, or ``Authorization: Terminal <key>``
-  of a store's terminal): ``GET cashier/me``, ``GET cashier/store/today``,
-  ``POST cashier/redemptions/{id}/void`` (Idempotency-Key).
+- Cashiers use the one cashier API, ``/api/v1/pos/`` (terminals, scan, today, void): see
+  ``pos/api.py`` and docs/pos.md.
 - Staff (org-scoped, ``benefits.view`` / ``benefits.void``): ``GET staff/redemptions``,
   ``POST staff/redemptions/{id}/void`` (Idempotency-Key), ``GET staff/settlements``,
   ``GET staff/settlements/{id}/statement.xlsx``.
@@ -17,26 +16,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema
 
-from gonghui.codes import selectors as code_selectors
-from gonghui.codes.api import TerminalKey
-from gonghui.codes.models import Terminal
 from gonghui.core.apiauth import staff_auth
-from gonghui.core.errors import NotFound, Refused
-from gonghui.core.timeutil import local_today, to_local
+from gonghui.core.errors import Refused
+from gonghui.core.timeutil import to_local
 from gonghui.members.apiauth import member_auth
 
 from . import selectors, services
-from .models import Redemption, Settlement, Store
+from .models import Redemption, Settlement
 
 router = Router(tags=["benefits"])
-
-
-cashier_auth = [TerminalKey(), staff_auth]
 
 
 class Error(Schema):
@@ -141,104 +133,6 @@ def member_redemptions(request: HttpRequest, limit: int = 50) -> list[dict[str, 
         _redemption_out(r, with_member=False)
         for r in selectors.member_redemptions(member=member, limit=limit)
     ]
-
-
-# --- cashiers --------------------------------------------------------------------------------
-def _cashier_store(request: HttpRequest, store_id: int | None) -> Store:
-    principal = request.auth  # type: ignore[attr-defined]
-    if isinstance(principal, Terminal):
-        return services.store_of_terminal(principal)
-    stores = selectors.cashier_stores(principal)
-    if store_id is None:
-        only = list(stores[:2])
-        if len(only) == 1:
-            return only[0]
-        raise Refused(code="required", message=_("Choose the store."), field="store_id")
-    return selectors.cashier_store(principal, store_id)
-
-
-@router.get("/cashier/me", auth=cashier_auth, response={200: dict[str, Any], 401: Error})
-def cashier_me(request: HttpRequest) -> dict[str, Any]:
-    """Who the cashier is: merchants, stores and the store terminals they may operate."""
-    principal = request.auth  # type: ignore[attr-defined]
-    if isinstance(principal, Terminal):
-        store = services.store_of_terminal(principal)
-        stores: QuerySet[Store] | list[Store] = [store]
-        terminals = [principal]
-    else:
-        stores = list(selectors.cashier_stores(principal))
-        allowed = code_selectors.terminals_for_staff(principal)
-        terminals = list(
-            allowed.filter(
-                context_type=services.CONTEXT_TYPE,
-                context_id__in=[str(s.pk) for s in stores],
-                is_active=True,
-            ).order_by("pk")
-        )
-    return {
-        "stores": [
-            {
-                "id": s.pk,
-                "name": s.name,
-                "merchant": {"id": s.merchant_id, "name": s.merchant.name},
-                "is_active": s.is_active,
-            }
-            for s in stores
-        ],
-        "terminals": [
-            {"id": t.pk, "name": t.name, "store_id": int(t.context_id)} for t in terminals
-        ],
-    }
-
-
-@router.get(
-    "/cashier/store/today",
-    auth=cashier_auth,
-    response={200: dict[str, Any], 401: Error, 404: Error},
-)
-def cashier_today(request: HttpRequest, store_id: int | None = None) -> dict[str, Any]:
-    """Today's redemptions at the store (newest first) and the day's totals."""
-    store = _cashier_store(request, store_id)
-    totals = selectors.store_totals_today(store=store)
-    return {
-        "store": {"id": store.pk, "name": store.name, "merchant": store.merchant.name},
-        "date": local_today().isoformat(),
-        "totals": totals.__dict__,
-        "redemptions": [_redemption_out(r) for r in selectors.store_redemptions_today(store=store)],
-    }
-
-
-@router.post(
-    "/cashier/redemptions/{redemption_id}/void",
-    auth=cashier_auth,
-    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 409: Error, 422: Any},
-)
-def cashier_void(
-    request: HttpRequest,
-    redemption_id: int,
-    data: VoidIn,
-    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-) -> dict[str, Any]:
-    """Void a redemption of today at the cashier's store (a terminal: at its own store)."""
-    key = _idempotency_key(idempotency_key)
-    principal = request.auth  # type: ignore[attr-defined]
-    if isinstance(principal, Terminal):
-        store = services.store_of_terminal(principal)
-        red = Redemption.objects.filter(pk=redemption_id, store=store).first()
-        if red is None:
-            raise NotFound()
-    else:
-        red = selectors.cashier_redemption(principal, redemption_id)
-    if red.local_date != local_today() and red.status == Redemption.Status.ACTIVE:
-        raise Refused(
-            code="void_too_late",
-            message=_("A cashier can void only today's redemptions; ask the union."),
-            status=409,
-        )
-    voided = services.redemption_void(
-        redemption=red, actor=principal, reason=data.reason, idempotency_key=key
-    )
-    return _redemption_out(voided)
 
 
 # --- staff -----------------------------------------------------------------------------------

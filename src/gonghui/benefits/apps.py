@@ -18,13 +18,18 @@ class BenefitsConfig(AppConfig):
         grant("benefits.void", *admins)
         grant("benefits.settle", Role.FEDERATION_ADMIN)
 
+        from .models import Store
+        from .selectors import cashier_terminals_q
         from .services import scan_handler
 
         dispatch.register(
             "benefits.store",
             scan_handler,
             label=_("Store"),  # type: ignore[arg-type]  # stringified on registration
+            resolve=dispatch.resolver_by_pk(Store, "merchant__org"),
         )
+        # A merchant's cashiers operate the terminals of its stores (and nothing else).
+        dispatch.register_operator("benefits.cashier", cashier_terminals_q)
 
         from gonghui.members import servicekinds
 

@@ -79,22 +79,15 @@ def cashier_stores(user: Any) -> QuerySet[Store]:
     return Store.objects.filter(merchant__in=cashier_merchants(user)).select_related("merchant")
 
 
-def cashier_store(user: Any, store_id: int) -> Store:
-    store = cashier_stores(user).filter(pk=store_id).first()
-    if store is None:
-        raise NotFound(field="store_id")
-    return store
-
-
-def cashier_redemption(user: Any, redemption_id: int) -> Redemption:
-    red = (
-        Redemption.objects.filter(pk=redemption_id, merchant__in=cashier_merchants(user))
-        .select_related("offer", "store", "member", "merchant")
-        .first()
-    )
-    if red is None:
-        raise NotFound()
-    return red
+def cashier_terminals_q(user: Any) -> Q:
+    """The terminals a merchant's cashier operates: those of the active stores of the active
+    merchants that employ them (registered as an operator in ``codes.dispatch``)."""
+    ids = [
+        str(pk) for pk in cashier_stores(user).filter(is_active=True).values_list("pk", flat=True)
+    ]
+    if not ids:
+        return Q(pk__in=[])
+    return Q(context_type="benefits.store", context_id__in=ids)
 
 
 def is_cashier(user: Any) -> bool:

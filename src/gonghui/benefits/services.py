@@ -679,6 +679,50 @@ def redemption_void(
     return locked
 
 
+@service_atomic
+def redemption_void_at_terminal(
+    *,
+    terminal: Terminal,
+    redemption_id: Any,
+    actor: Any,
+    reason: str,
+    idempotency_key: str,
+    at: dt.datetime | None = None,
+) -> Redemption:
+    """The cashier's void, the one rule for every terminal door: a redemption of **this
+    terminal's store** (another store's or merchant's is not found: 404), made **today**
+    (Asia/Shanghai; an older one is the union's business: 409 ``void_too_late``). ``actor`` is
+    the signed-in cashier, or None for a terminal key."""
+    at = at or now()
+    if not isinstance(redemption_id, int) or isinstance(redemption_id, bool):
+        raise NotFound(field="redemption_id")
+    store_id = _store_id_of(terminal) if terminal.context_type == CONTEXT_TYPE else 0
+    redemption = (
+        Redemption.objects.filter(pk=redemption_id, store_id=store_id)
+        .select_related("offer", "member", "store")
+        .first()
+        if store_id
+        else None
+    )
+    if redemption is None:
+        raise NotFound(field="redemption_id")
+    if redemption.local_date != at.astimezone(SHANGHAI).date() and (
+        redemption.status == Redemption.Status.ACTIVE
+    ):
+        raise Refused(
+            code="void_too_late",
+            message=_("A cashier can void only today's redemptions; ask the union."),
+            status=409,
+        )
+    return redemption_void(
+        redemption=redemption,
+        actor=actor,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        at=at,
+    )
+
+
 # --- the scan handler (codes dispatch) -------------------------------------------------------
 def masked_name(name: str) -> str:
     return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""

@@ -3,7 +3,8 @@
 - Members (session cookie, CSRF header on writes): ``POST credentials`` issues a credential for
   this device (the seed is in this one answer only), ``GET credentials/current`` polls status and
   high-water mark, ``POST reverse-scan`` submits a terminal's poster token.
-- Terminals (``Authorization: Terminal <key>``, or a signed-in staff user with ``terminal_id``):
+- Terminals (``Authorization: Terminal <key>``, or a signed-in staff user with ``terminal_id``
+  who may operate it: ``selectors.terminals_operable``, the rule of the checkout page too):
   ``POST scan`` with an ``Idempotency-Key`` header; ``GET terminal`` says who the terminal is.
 """
 
@@ -66,7 +67,7 @@ def _terminal_of(request: HttpRequest, terminal_id: int | None) -> Terminal:
             message=_("Name the terminal (terminal_id) when signed in as staff."),
             field="terminal_id",
         )
-    terminal = selectors.terminal_for_staff(principal, terminal_id)
+    terminal = selectors.terminal_operable(principal, terminal_id)
     refusal = services.terminal_refusal(terminal)
     if refusal is not None:
         raise refusal

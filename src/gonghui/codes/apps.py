@@ -17,8 +17,10 @@ class CodesConfig(AppConfig):
         # Credentials: see them (no seeds), revoke and unlock them (audited).
         grant("codes.credentials", *admins, Role.AUDITOR)
         grant("codes.revoke", *admins)
-        # Operate a terminal of one's org from a signed-in staff session (any role there).
-        grant("codes.scan", *Role.values)
+        # Operate a terminal of one's subtree from a signed-in session (scan, today, void): only
+        # the roles that run terminals. A merchant's cashiers need no role: the benefits app
+        # admits them to their merchant's stores (codes.dispatch.register_operator).
+        grant("pos.operate", *admins, Role.VENUE_KEEPER, Role.ORGANISER)
 
         from gonghui.members import h5menu
 

@@ -10,6 +10,14 @@ token), it calls ``handler(terminal=..., member=..., payload=...)`` inside the t
 also stores the Idempotency-Key record, and stores what the handler returns (a JSON-able dict).
 A handler refuses with ``core.errors.Refused``: its effects are rolled back, the code is not
 used up, and the refusal is the stored answer for that key. ``codes`` imports no app above it.
+
+The same app also registers ``resolve(context_id) -> Org | None``: whether a context with that id
+exists and in which org it lies. ``codes.services.terminal_create`` / ``terminal_update`` ask it,
+so that staff can bind a terminal only to a context in their scope (``codes`` cannot look up
+stores or venues itself). And an app whose own staff operate terminals without a union role (a
+merchant's cashiers) registers an operator: ``register_operator(name, fn)``, where ``fn(user)``
+returns a ``Q`` over ``Terminal`` of the terminals that user may operate
+(``codes.selectors.terminals_operable``).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 
 
 class ScanHandler(Protocol):
@@ -32,19 +41,60 @@ class Registration:
     context_type: str
     handler: Callable[..., dict[str, Any]]
     label: str
+    resolve: Callable[[str], Any] | None = None
 
 
 _REGISTRY: dict[str, Registration] = {}
+_OPERATORS: dict[str, Callable[[Any], Q]] = {}
 
 
-def register(context_type: str, handler: Callable[..., dict[str, Any]], *, label: str = "") -> None:
-    """Register the scan handler of ``context_type`` (e.g. ``"benefits.store"``); once per type."""
+def register(
+    context_type: str,
+    handler: Callable[..., dict[str, Any]],
+    *,
+    label: str = "",
+    resolve: Callable[[str], Any] | None = None,
+) -> None:
+    """Register the scan handler of ``context_type`` (e.g. ``"benefits.store"``); once per type.
+
+    ``resolve(context_id)`` returns the ``Org`` in which the context lies, or None when no such
+    context exists (it must accept any string). Without it no staff member can bind a terminal
+    to this context type."""
     if not context_type or len(context_type) > 48:
         raise ImproperlyConfigured("context_type is 1 to 48 characters")
     existing = _REGISTRY.get(context_type)
     if existing is not None and existing.handler is not handler:
         raise ImproperlyConfigured(f"a scan handler is already registered for {context_type!r}")
-    _REGISTRY[context_type] = Registration(context_type, handler, str(label or context_type))
+    _REGISTRY[context_type] = Registration(
+        context_type, handler, str(label or context_type), resolve
+    )
+
+
+def context_org(context_type: str, context_id: str) -> Any:
+    """The org in which the context lies, or None: unknown type, no resolver, or no such id."""
+    reg = _REGISTRY.get(context_type)
+    if reg is None or reg.resolve is None:
+        return None
+    return reg.resolve(str(context_id))
+
+
+def label_of(context_type: str) -> str:
+    reg = _REGISTRY.get(context_type)
+    return reg.label if reg is not None else context_type
+
+
+def register_operator(name: str, terminals: Callable[[Any], Q]) -> None:
+    """``terminals(user)`` → a ``Q`` over ``Terminal``: the terminals ``user`` may operate by a
+    right that is not a union role (e.g. a merchant's cashier: its stores' terminals)."""
+    _OPERATORS[name] = terminals
+
+
+def operator_q(user: Any) -> Q:
+    """Terminals ``user`` may operate through the registered operators (empty Q → none)."""
+    q = Q(pk__in=[])
+    for terminals in _OPERATORS.values():
+        q |= terminals(user)
+    return q
 
 
 def unregister(context_type: str) -> None:
@@ -72,3 +122,25 @@ def scan(
     return scan_code(
         terminal=terminal, code=code, payload=payload, idempotency_key=idempotency_key, now=now
     )
+
+
+def resolver_by_pk(model: Any, org_field: str) -> Callable[[str], Any]:
+    """A resolver for contexts that are rows of ``model`` named by their primary key, lying in
+    the org at ``org_field`` (a path such as ``"merchant__org"``)::
+
+        dispatch.register("venues.venue", entry_scan, resolve=resolver_by_pk(Venue, "org"))
+    """
+
+    def resolve(context_id: str) -> Any:
+        text = str(context_id).strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
+            return None
+        row = model.objects.select_related(org_field).filter(pk=int(text)).first()
+        if row is None:
+            return None
+        target = row
+        for part in org_field.split("__"):
+            target = getattr(target, part)
+        return target
+
+    return resolve

@@ -12,8 +12,9 @@ from gonghui.core.db import Row
 from gonghui.core.errors import NotFound
 from gonghui.members.models import Member
 from gonghui.orgs.models import Org
-from gonghui.orgs.scoping import scope
+from gonghui.orgs.scoping import scope_q
 
+from . import dispatch
 from .models import Credential, ScanRecord, Terminal
 
 _TERMINAL = Row(Terminal, "t")
@@ -57,14 +58,36 @@ def terminal_by_key(key: str) -> Terminal | None:
     return terminal
 
 
-def terminals_for_staff(user: Any, capability: str = "codes.scan") -> QuerySet[Terminal]:
-    """Terminals that a staff user may operate (their orgs' subtrees)."""
-    return scope(Terminal.objects.select_related("org"), user, capability)
+# Operating a terminal from a signed-in session (scan, today's list, void): granted only to the
+# roles that run terminals (see apps.py); merchants' cashiers come through dispatch operators.
+OPERATE = "pos.operate"
 
 
-def terminal_for_staff(user: Any, terminal_id: int, capability: str = "codes.scan") -> Terminal:
-    """A terminal in the user's scope, or NotFound (404) — out of scope and absent look alike."""
-    terminal = terminals_for_staff(user, capability).filter(pk=terminal_id).first()
+def terminals_operable(user: Any) -> QuerySet[Terminal]:
+    """The one rule of who may operate which terminal from a signed-in session (the checkout
+    page, ``/api/v1/pos/``, and ``/api/v1/codes/scan`` with ``terminal_id``):
+
+    - union staff (console accounts) holding ``pos.operate``: the terminals of their subtrees;
+    - anyone an app's operator admits (``codes.dispatch.register_operator``): a merchant's
+      cashiers, the terminals of the merchant's stores.
+
+    Posters are scanned by members' phones, not operated, so they are left out."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Terminal.objects.none()
+    q = dispatch.operator_q(user)
+    if user.is_staff:
+        q |= scope_q(user, OPERATE)
+    return (
+        Terminal.objects.select_related("org")
+        .filter(q)
+        .exclude(kind=Terminal.Kind.SPOT_POSTER)
+        .order_by("name", "pk")
+    )
+
+
+def terminal_operable(user: Any, terminal_id: int) -> Terminal:
+    """A terminal the user may operate, or NotFound (404): out of reach and absent look alike."""
+    terminal = terminals_operable(user).filter(pk=terminal_id).first()
     if terminal is None:
         raise NotFound(field="terminal_id")
     return terminal

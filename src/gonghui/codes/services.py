@@ -378,6 +378,60 @@ def terminal_key_new() -> tuple[str, str, str]:
     return key, key[: len(KEY_PREFIX) + 6], key_hash(key)
 
 
+def _terminal_fields_check(*, kind: str, name: str, context_type: str, context_id: str) -> None:
+    if kind not in Terminal.Kind.values:
+        raise Refused(code="invalid", message=_("Unknown terminal kind."), field="kind")
+    if not name.strip():
+        raise Refused(code="required", message=_("A terminal needs a name."), field="name")
+    if not context_type or not context_id:
+        raise Refused(
+            code="required",
+            message=_("A terminal belongs to one context."),
+            field="context_id" if context_type else "context_type",
+        )
+
+
+def terminal_context_check(*, actor: Any, org: Org, context_type: str, context_id: str) -> Org:
+    """Where a staff member may bind a terminal: the context must exist (the context's app says
+    so through its resolver, ``codes.dispatch``), lie in the actor's scope (``codes.terminals``)
+    and in the terminal's org or below it — the terminal's org decides who operates it.
+
+    Returns the context's org or refuses with a field error. A context out of scope reads like
+    one that does not exist, so that scope cannot be probed."""
+    if not can(actor, "codes.terminals", org):
+        raise Refused(
+            code="invalid",
+            message=_("Choose an organisation within your scope."),
+            field="org",
+        )
+    registration = next((r for r in dispatch.registered() if r.context_type == context_type), None)
+    if registration is None or registration.resolve is None:
+        raise Refused(
+            code="invalid",
+            message=_("Terminals cannot be set up for this kind of context."),
+            field="context_type",
+        )
+    where = dispatch.context_org(context_type, context_id)
+    if where is None or not can(actor, "codes.terminals", where):
+        raise Refused(
+            code="context_not_found",
+            message=_("There is no such %(kind)s within your organisations.")
+            % {"kind": registration.label},
+            field="context_id",
+        )
+    if not where.path.startswith(org.path):
+        raise Refused(
+            code="context_outside_org",
+            message=_(
+                "This %(kind)s belongs to %(where)s, outside the terminal's organisation: "
+                "choose %(where)s or an organisation above it."
+            )
+            % {"kind": registration.label, "where": where.name},
+            field="context_id",
+        )
+    return where
+
+
 def terminal_create(
     *,
     actor: Any,
@@ -388,16 +442,18 @@ def terminal_create(
     context_id: str,
     ip: str | None = None,
 ) -> tuple[Terminal, str]:
-    """Create a terminal; returns it with its API key, which is shown once and never stored."""
+    """Create a terminal; returns it with its API key, which is shown once and never stored.
+
+    A staff ``actor`` may bind it only to a context that exists and lies in their scope and in
+    ``org`` (``terminal_context_check``). ``actor=None`` is trusted code (the demo, an app that
+    creates the terminals of its own contexts), not a request: it is not checked."""
+    context_id = str(context_id).strip()
     if actor is not None and not can(actor, "codes.terminals", org):
         raise NotFound()
-    if kind not in Terminal.Kind.values:
-        raise Refused(code="invalid", message=_("Unknown terminal kind."), field="kind")
-    if not name.strip():
-        raise Refused(code="required", message=_("A terminal needs a name."), field="name")
-    if not context_type or not context_id:
-        raise Refused(
-            code="required", message=_("A terminal belongs to one context."), field="context_type"
+    _terminal_fields_check(kind=kind, name=name, context_type=context_type, context_id=context_id)
+    if actor is not None:
+        terminal_context_check(
+            actor=actor, org=org, context_type=context_type, context_id=context_id
         )
     key, prefix, digest = terminal_key_new()
     with transaction.atomic():
@@ -406,7 +462,7 @@ def terminal_create(
             kind=kind,
             name=name.strip()[:120],
             context_type=context_type,
-            context_id=str(context_id),
+            context_id=context_id,
             key_prefix=prefix,
             key_hash=digest,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -421,6 +477,60 @@ def terminal_create(
                 ip=ip,
             )
     return terminal, key
+
+
+def terminal_update(
+    *,
+    terminal: Terminal,
+    actor: Any,
+    org: Org,
+    kind: str,
+    name: str,
+    context_type: str,
+    context_id: str,
+    ip: str | None = None,
+) -> Terminal:
+    """Rename a terminal or move it (org, context): the same checks as ``terminal_create``, on
+    the terminal as it stands in the database and on what it becomes. Audited."""
+    context_id = str(context_id).strip()
+    with transaction.atomic():
+        current = (
+            Terminal.objects.select_for_update(of=("self",))
+            .select_related("org")
+            .filter(pk=terminal.pk)
+            .first()
+        )
+        if current is None or not can(actor, "codes.terminals", current.org):
+            raise NotFound()
+        _terminal_fields_check(
+            kind=kind, name=name, context_type=context_type, context_id=context_id
+        )
+        terminal_context_check(
+            actor=actor, org=org, context_type=context_type, context_id=context_id
+        )
+        was = f"{current.context_type}:{current.context_id}"
+        Terminal.objects.filter(pk=current.pk).update(
+            org=org,
+            kind=kind,
+            name=name.strip()[:120],
+            context_type=context_type,
+            context_id=context_id,
+        )
+        audit_record(
+            actor=actor,
+            action="codes.terminal.update",
+            obj=current,
+            org=org,
+            data={
+                "kind": kind,
+                "context": f"{context_type}:{context_id}",
+                "was": was,
+                "org_was": current.org_id,
+            },
+            ip=ip,
+        )
+    terminal.refresh_from_db()
+    return terminal
 
 
 def terminal_key_rotate(*, terminal: Terminal, actor: Any, ip: str | None = None) -> str:

@@ -21,8 +21,20 @@ class JobsConfig(AppConfig):
         # Create and change them, move applications, link employer staff (audited).
         grant("jobs.manage", *admins)
 
-        dispatch.register("jobs.fair", handlers.fair_gate, label=_("Job fair gate"))  # type: ignore[arg-type]
-        dispatch.register("jobs.booth", handlers.booth_scan, label=_("Job fair booth"))  # type: ignore[arg-type]
+        from .models import Booth, JobFair
+
+        dispatch.register(
+            "jobs.fair",
+            handlers.fair_gate,
+            label=_("Job fair gate"),  # type: ignore[arg-type]
+            resolve=dispatch.resolver_by_pk(JobFair, "org"),
+        )
+        dispatch.register(
+            "jobs.booth",
+            handlers.booth_scan,
+            label=_("Job fair booth"),  # type: ignore[arg-type]
+            resolve=dispatch.resolver_by_pk(Booth, "fair__org"),
+        )
         h5menu.register(key="jobs", label=_("Jobs"), url_name="jobs:list", order=40)
 
         from gonghui.members import servicekinds

@@ -1,9 +1,12 @@
 """Terminal page API (/api/v1/pos/): what the POS page needs, for a terminal key or a cashier.
 
 Authentication: ``Authorization: Terminal <key>`` (the code app's terminal key), or a signed-in
-cashier (session cookie, CSRF header on writes) who names the terminal (``terminal_id``): a union
-staff user with a role above the terminal's org, or a merchant's staff at the terminal's store.
+cashier (session cookie, CSRF header on writes) who names the terminal (``terminal_id``) and may
+operate it: a merchant's cashier at its stores' terminals, or union staff holding ``pos.operate``
+above the terminal's org (``codes.selectors.terminals_operable``: one rule for every door). This is
+the one cashier API; the benefits app has no cashier endpoints of its own.
 
+- ``GET terminals`` — the terminals a signed-in cashier may operate (session only);
 - ``GET terminal`` — who the terminal is and where it stands;
 - ``POST scan`` — the bill (yuan, up to two decimals) and the member's code, with an
   ``Idempotency-Key``: the code app's scan dispatch (``codes.services.scan_code``) with the
@@ -29,11 +32,11 @@ from gonghui.benefits.models import Redemption
 from gonghui.codes import services as codes_services
 from gonghui.codes.api import TerminalKey
 from gonghui.codes.models import Terminal
-from gonghui.core.errors import NotFound, Refused
+from gonghui.core.errors import Refused
 from gonghui.core.money import parse_yuan
-from gonghui.core.timeutil import local_today, to_local
+from gonghui.core.timeutil import to_local
 
-from .selectors import places, store_of, terminal_for_cashier
+from .selectors import places, store_of, terminal_for_cashier, terminals_for_cashier
 
 router = Router(tags=["pos"])
 
@@ -126,6 +129,28 @@ class VoidIn(Schema):
 
 
 # --- endpoints --------------------------------------------------------------------------------
+
+
+@router.get("/terminals", auth=CashierSession(), response={200: dict[str, Any], 401: Error})
+def terminals(request: HttpRequest) -> JsonResponse:
+    """The terminals the signed-in cashier may operate (``codes.selectors.terminals_operable``),
+    with where each stands."""
+    found = list(terminals_for_cashier(request.auth))  # type: ignore[attr-defined]
+    where = places(found)
+    body = {
+        "terminals": [
+            {
+                "id": t.pk,
+                "name": t.name,
+                "kind": t.kind,
+                "context_type": t.context_type,
+                "place": where.get(t.pk, ""),
+                "is_active": t.is_active,
+            }
+            for t in found
+        ]
+    }
+    return _no_store(JsonResponse(body))
 
 
 @router.get(
@@ -233,24 +258,16 @@ def void(
     data: VoidIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> JsonResponse:
-    """Void a redemption made today at this terminal's store, with a reason."""
+    """Void a redemption made today at this terminal's store, with a reason
+    (``benefits.services.redemption_void_at_terminal``: another store's is 404, an older one 409)."""
     terminal = _terminal(request, data.terminal_id)
-    store = store_of(terminal)
     reason = data.reason.strip()
     if not reason:
         raise Refused(code="required", message=_("Give a reason for voiding."), field="reason")
-    redemption = (
-        Redemption.objects.filter(pk=data.redemption_id, store=store, local_date=local_today())
-        .select_related("offer", "member")
-        .first()
-        if store is not None
-        else None
-    )
-    if redemption is None:
-        raise NotFound(field="redemption_id")
     principal = request.auth  # type: ignore[attr-defined]
-    voided = benefits_services.redemption_void(
-        redemption=redemption,
+    voided = benefits_services.redemption_void_at_terminal(
+        terminal=terminal,
+        redemption_id=data.redemption_id,
         reason=reason,
         actor=None if isinstance(principal, Terminal) else principal,
         idempotency_key=codes_services._check_key(idempotency_key),

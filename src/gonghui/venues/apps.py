@@ -22,8 +22,14 @@ class VenuesConfig(AppConfig):
         from gonghui.codes import dispatch
 
         from . import services
+        from .models import Venue
 
-        dispatch.register("venues.venue", services.entry_scan, label=str(_("Venue entrance")))
+        dispatch.register(
+            "venues.venue",
+            services.entry_scan,
+            label=str(_("Venue entrance")),
+            resolve=dispatch.resolver_by_pk(Venue, "org"),
+        )
 
         from gonghui.members import h5menu
 
