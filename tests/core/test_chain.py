@@ -241,3 +241,14 @@ def test_a_late_commit_is_sealed_in_order_without_a_gap():
 
 def _audit_one(action: str) -> AuditEntry:
     return audit_record(actor=None, action=action, data={"late": True})
+
+
+def test_daily_head_task_seals_and_appends_to_the_configured_file(tmp_path: Path, settings):
+    settings.GONGHUI_CHAIN_HEADS_FILE = str(tmp_path / "heads.txt")
+    _audit(1)
+    from gonghui.core.tasks import chain_head_task
+
+    assert chain_head_task.apply().get() >= 1
+    (head,) = [h for h in chain.heads_read(tmp_path / "heads.txt") if h.chain == "core.audit"]
+    assert head.seq == 1
+    assert chain.chain_verify(heads=[head]).problems == []
