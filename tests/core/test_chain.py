@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from gonghui.core import chain
 from gonghui.core.audit import audit_record
@@ -252,3 +253,14 @@ def test_daily_head_task_seals_and_appends_to_the_configured_file(tmp_path: Path
     (head,) = [h for h in chain.heads_read(tmp_path / "heads.txt") if h.chain == "core.audit"]
     assert head.seq == 1
     assert chain.chain_verify(heads=[head]).problems == []
+
+
+def test_writers_run_no_chain_statement():
+    """The sealer reads rows later: a posting and an audit entry gain no statement, no lock."""
+    books = make_books()
+    with CaptureQueriesContext(connection) as queries:
+        books.fund(10_000)
+        _audit(1)
+    sql = " ".join(q["sql"].lower() for q in queries.captured_queries)
+    for word in ("chainseal", "pg_locks", "advisory", "pg_sequence_last_value"):
+        assert word not in sql
