@@ -395,8 +395,8 @@ def chain_verify(
         if h.chain not in wanted:
             continue
         report.heads_checked += 1
-        s = ChainSeal.objects.filter(chain=h.chain, seq=h.seq).first()
-        if s is None:
+        found = ChainSeal.objects.filter(chain=h.chain, seq=h.seq).first()
+        if found is None:
             report.problems.append(
                 Problem(
                     h.chain,
@@ -405,7 +405,7 @@ def chain_verify(
                     f"is missing: the chain was cut",
                 )
             )
-        elif s.hash != h.hash:
+        elif found.hash != h.hash:
             report.problems.append(
                 Problem(
                     h.chain,
