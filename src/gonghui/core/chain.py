@@ -181,8 +181,9 @@ def _pg_horizon(cursor: Any, table: str, wait_seconds: float) -> int | None:
     # since before it drew it, so it is either listed here or already ended.
     cursor.execute(
         "SELECT array_agg(DISTINCT virtualtransaction) FROM pg_locks "
-        "WHERE locktype = 'relation' AND relation = %s::regclass AND mode = 'RowExclusiveLock' "
-        "AND pid IS DISTINCT FROM pg_backend_pid()",
+        "WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND relation = %s::regclass AND pid IS DISTINCT FROM pg_backend_pid()",
         [table],
     )
     (writers,) = cursor.fetchone()
