@@ -264,3 +264,33 @@ def test_writers_run_no_chain_statement():
     sql = " ".join(q["sql"].lower() for q in queries.captured_queries)
     for word in ("chainseal", "pg_locks", "advisory", "pg_sequence_last_value"):
         assert word not in sql
+
+
+@postgres_only()
+def test_verify_finds_a_row_slipped_into_an_id_left_by_a_rollback():
+    """Ids lost to rollbacks are inside a seal's range (in the middle, and at its end: the last
+    seal of a run reaches the horizon), so a row written there later is found."""
+
+    def lost_id() -> int:
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            pk = _audit_one("test.rolled_back").pk
+            1 / 0  # noqa: B018
+        return pk
+
+    first = _audit(1)[0]
+    middle = lost_id()
+    _audit(1)
+    tail = lost_id()
+    (seal,) = chain.chain_seal(names=["core.audit"])
+    assert seal.upto_id >= tail
+    assert chain.chain_verify(names=["core.audit"]).problems == []
+    for pk in (middle, tail):
+        _tamper(
+            "INSERT INTO core_auditentry (id, at, actor_label, action, object_type, object_id, "
+            "object_repr, data) SELECT %s, at, actor_label, 'test.slipped', object_type, "
+            "object_id, object_repr, data FROM core_auditentry WHERE id = %s",
+            [pk, first.pk],
+        )
+        (problem,) = _problems(names=["core.audit"])
+        assert "seal 1" in problem
+        _tamper("DELETE FROM core_auditentry WHERE id = %s", [pk])
