@@ -7,6 +7,7 @@ triggers do not fire), which the test connection (a superuser) may set."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
@@ -294,3 +295,15 @@ def test_verify_finds_a_row_slipped_into_an_id_left_by_a_rollback():
         (problem,) = _problems(names=["core.audit"])
         assert "seal 1" in problem
         _tamper("DELETE FROM core_auditentry WHERE id = %s", [pk])
+
+
+def test_a_large_backlog_is_sealed_in_several_linked_seals():
+    entries = _audit(7)
+    seals = chain.chain_seal(names=["core.audit"], max_rows=3)
+    total = AuditEntry.objects.count()
+    assert [s.rows for s in seals] == [3] * (total // 3) + ([total % 3] if total % 3 else [])
+    assert all(
+        b.after_id == a.upto_id and b.prev_hash == a.hash for a, b in itertools.pairwise(seals)
+    )
+    assert seals[-1].upto_id >= entries[-1].pk
+    assert chain.chain_verify().problems == []

@@ -228,12 +228,16 @@ def _seal_one(c: Chain, *, max_rows: int, wait_seconds: float) -> list[ChainSeal
         after = last.upto_id if last else 0
         prev_hash = last.hash if last else ZERO_HASH
         while after < horizon:
-            batch = list(_rows(c, after, horizon, limit=max_rows))
+            batch = list(_rows(c, after, horizon, limit=max_rows + 1))
             if not batch:
                 break
-            # The last seal of a run reaches the horizon, so a row slipped in later below it
-            # is caught; earlier ones end at their last row.
-            upto = horizon if len(batch) < max_rows else batch[-1][0]
+            # The last seal of a run reaches the horizon, so a row slipped in later into an id
+            # lost to a rollback is caught; earlier ones end at their last row.
+            if len(batch) > max_rows:
+                batch = batch[:max_rows]
+                upto = batch[-1][0]
+            else:
+                upto = horizon
             seq += 1
             digest, count = _seal_hash(c.name, seq, after, upto, (d for _, d in batch), prev_hash)
             made.append(
