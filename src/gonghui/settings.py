@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 
@@ -165,7 +166,27 @@ if PRODUCTION and not env("DATABASE_URL"):
         "DATABASE_URL (or DATABASE_URL_FILE) must be set when GONGHUI_ENV=production"
     )
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'gonghui.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Two roles on PostgreSQL (docs/deployment.md): DATABASE_URL is the runtime role, which owns
+# nothing and so can neither disable the append-only triggers nor truncate; DATABASE_MIGRATE_URL
+# (optional) is the role that owns the tables, used by the commands that change the schema, or
+# by any command with GONGHUI_DB_AS_OWNER=true. After a migrate the owner grants the runtime
+# role (GONGHUI_DB_RUNTIME_ROLE, by default the user of DATABASE_URL; core.dbroles).
+DATABASE_MIGRATE_URL = env("DATABASE_MIGRATE_URL") or ""
+_DDL_COMMANDS = {"migrate", "flush", "createcachetable"}
+GONGHUI_DB_AS_OWNER = bool(DATABASE_MIGRATE_URL) and (
+    env_bool("GONGHUI_DB_AS_OWNER")
+    or (len(sys.argv) > 1 and sys.argv[1].replace("-", "_") in _DDL_COMMANDS)
+)
+GONGHUI_DB_RUNTIME_ROLE = (
+    env("GONGHUI_DB_RUNTIME_ROLE")
+    or (dj_database_url.parse(DATABASE_URL).get("USER") if DATABASE_MIGRATE_URL else "")
+    or ""
+)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_MIGRATE_URL if GONGHUI_DB_AS_OWNER else DATABASE_URL, conn_max_age=60
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -191,6 +212,9 @@ else:
         DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Hash chains of the audit log and the ledger (core.chain): the daily task appends each chain's
+# head to this file, which belongs outside the database and its backups (empty: log only).
+GONGHUI_CHAIN_HEADS_FILE = env("GONGHUI_CHAIN_HEADS_FILE", "") or ""
 
 # --- cache, rate limits, tasks ---------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
@@ -218,6 +242,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Venue slots ahead from templates, and no-shows after the slot (`gonghui venues_slots`).
     "venues-slots-generate": {"task": "gonghui.venues.slots_generate", "schedule": 6 * 3600},
     "venues-no-shows-mark": {"task": "gonghui.venues.no_shows_mark", "schedule": 15 * 60},
+    # Hash chains (core.chain): seal new rows every minute, record the heads daily
+    # (embedded default: `gonghui seal-chain` and `gonghui chain-head --seal --file …`).
+    "core-chain-seal": {"task": "gonghui.core.chain_seal", "schedule": 60},
+    "core-chain-head": {"task": "gonghui.core.chain_head", "schedule": 24 * 3600},
 }
 
 # --- auth ------------------------------------------------------------------------------------

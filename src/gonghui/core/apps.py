@@ -6,3 +6,30 @@ class CoreConfig(AppConfig):
     name = "gonghui.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from . import chain, dbroles
+        from .models import AuditEntry
+
+        # The audit log's hash chain (core.chain). Fields are fixed once rows are sealed.
+        chain.register(
+            "core.audit",
+            model=AuditEntry,
+            fields=(
+                "id",
+                "at",
+                "actor_id",
+                "actor_label",
+                "action",
+                "org_id",
+                "object_type",
+                "object_id",
+                "object_repr",
+                "data",
+                "ip",
+            ),
+        )
+        # After every `gonghui migrate`: privileges of the runtime role (core.dbroles).
+        post_migrate.connect(dbroles.on_post_migrate, sender=self)

@@ -13,3 +13,31 @@ class FundsConfig(AppConfig):
 
         grant("funds.view", Role.FEDERATION_ADMIN, Role.UNION_ADMIN, Role.AUDITOR)
         grant("funds.manage", Role.FEDERATION_ADMIN)
+
+        from gonghui.core import chain
+
+        from .models import LedgerEntry, LedgerTransaction
+
+        # The ledger's hash chain: a transaction with its entries (core.chain). Fields are
+        # fixed once rows are sealed.
+        chain.register(
+            "funds.ledger",
+            model=LedgerTransaction,
+            fields=(
+                "id",
+                "org_id",
+                "kind",
+                "memo",
+                "occurred_at",
+                "created_by_id",
+                "source_type",
+                "source_id",
+                "reverses_id",
+                "created_at",
+            ),
+            children=(
+                chain.Child(
+                    LedgerEntry, "transaction_id", ("id", "account_id", "amount_fen", "occurred_at")
+                ),
+            ),
+        )
