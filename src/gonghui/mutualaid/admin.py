@@ -329,10 +329,10 @@ class PremiumInvoiceAdmin(ScopedAdmin):
 
 def invoice_xlsx(invoice: PremiumInvoice) -> bytes:
     """The invoice and its list of enrolled members as a spreadsheet (masked ID numbers)."""
-    import xlsxwriter
+    from gonghui.core.xlsx import workbook
 
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book = workbook(out)
     sheet = book.add_worksheet(_("Invoice"))
     bold = book.add_format({"bold": True})
     money = book.add_format({"num_format": "0.00"})
