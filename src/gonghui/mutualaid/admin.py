@@ -30,6 +30,7 @@ from django.views.decorators.cache import never_cache
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
+from gonghui.core.identifiers import normalize_member_no
 from gonghui.core.money import format_fen
 from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ScopedAdmin
@@ -626,7 +627,7 @@ class AidClaimAdmin(ScopedAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             member = scope(
-                Member.objects.filter(member_no=data["member_no"].strip()),
+                Member.objects.filter(member_no=normalize_member_no(data["member_no"])),
                 request.user,
                 "mutualaid.review",
             ).first()
