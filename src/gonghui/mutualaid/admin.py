@@ -191,10 +191,22 @@ class EnrolmentBatchAdmin(ScopedAdmin):
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            numbers = [n.strip() for n in data["member_numbers"].split() if n.strip()]
+            numbers = list(
+                dict.fromkeys(
+                    normalize_member_no(n) for n in data["member_numbers"].split() if n.strip()
+                )
+            )
             members = None
             if numbers:
-                members = list(Member.objects.filter(member_no__in=numbers))
+                # Only members in the admin's scope: a number outside it is as unknown as one
+                # that does not exist, so the form never names a member the admin may not see.
+                members = list(
+                    scope(
+                        Member.objects.filter(member_no__in=numbers),
+                        request.user,
+                        "mutualaid.enrol",
+                    )
+                )
                 missing = set(numbers) - {m.member_no for m in members}
                 if missing:
                     form.add_error(
