@@ -35,8 +35,10 @@
     var nonce = form.querySelector("input[name=pow_nonce]");
     if (!challenge || !nonce || !window.crypto || !crypto.subtle) return;
     var bits = parseInt(form.getAttribute("data-pow-bits"), 10) || 0;
+    var started = performance.now();
     var done = solve(challenge.value, bits).then(function (value) {
       nonce.value = value;
+      form.setAttribute("data-pow-ms", String(Math.round(performance.now() - started)));
       form.setAttribute("data-pow-ready", "true");
       return value;
     });
