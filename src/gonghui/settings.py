@@ -289,6 +289,9 @@ GONGHUI_ENROL_MAX_PER_IP = 20
 # Anonymous rights intake per IP (rights.intake): per hour and per day.
 GONGHUI_RIGHTS_INTAKE_PER_IP_HOUR = 5
 GONGHUI_RIGHTS_INTAKE_PER_IP_DAY = 20
+# Proof of work of anonymous forms (core.pow): zero bits asked, and how long a challenge lasts.
+GONGHUI_POW_BITS = 12
+GONGHUI_POW_MAX_AGE_SECONDS = 1800
 GONGHUI_DEPLOYMENT_NAME = env("GONGHUI_DEPLOYMENT_NAME", "玉环市总工会")
 
 UNFOLD = {
