@@ -311,6 +311,15 @@ PRIVATE_ROOT = VAR_DIR / "private"
 GONGHUI_SMS_BACKEND = env("GONGHUI_SMS_BACKEND", "gonghui.core.sms.ConsoleSmsBackend")
 GONGHUI_OTP_TTL_SECONDS = 300
 GONGHUI_OTP_MAX_ATTEMPTS = 5
+# Applications to join, per proved phone and per IP per hour (members.enrolment).
+GONGHUI_ENROL_MAX_PER_PHONE = 5
+GONGHUI_ENROL_MAX_PER_IP = 20
+# Anonymous rights intake per IP (rights.intake): per hour and per day.
+GONGHUI_RIGHTS_INTAKE_PER_IP_HOUR = 5
+GONGHUI_RIGHTS_INTAKE_PER_IP_DAY = 20
+# Proof of work of anonymous forms (core.pow): zero bits asked, and how long a challenge lasts.
+GONGHUI_POW_BITS = 12
+GONGHUI_POW_MAX_AGE_SECONDS = 1800
 GONGHUI_DEPLOYMENT_NAME = env("GONGHUI_DEPLOYMENT_NAME", "玉环市总工会")
 
 UNFOLD = {

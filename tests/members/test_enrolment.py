@@ -178,15 +178,15 @@ def test_gig_worker_joins_the_industry_federation(world):
     assert member.is_gig_worker and member.gig_trade == "rider" and member.org == world.delivery
 
 
-def test_duplicate_id_names_the_holding_union_and_offers_a_transfer(world):
+def test_duplicate_id_is_refused_without_naming_the_holding_union(world):
+    # Issue #10 item 6 (membership oracle): the answer no longer names the holder's union.
     holder = make_member(world.union_c, n=42)
     exc = refused(submit, org=world.union_a, n=7, id_number=id_number_for(42))
     assert (exc.code, exc.status, exc.field) == ("id_number_taken", 409, "id_number")
-    assert world.union_c.name in str(exc.message)
-    assert exc.data == {"holder_org": world.union_c.name, "transfer_possible": True}
+    assert world.union_c.name not in str(exc.message) and not exc.data
     Member.objects.filter(pk=holder.pk).update(status=Member.Status.LEFT)
-    exc = refused(submit, org=world.union_a, n=7, id_number=id_number_for(42))
-    assert exc.code == "id_number_taken" and exc.data["transfer_possible"] is False
+    again = refused(submit, org=world.union_a, n=7, id_number=id_number_for(42))
+    assert (again.code, str(again.message), again.data) == (exc.code, str(exc.message), exc.data)
     assert Enrolment.objects.count() == 0
 
 
@@ -196,11 +196,12 @@ def test_phone_of_another_member_is_refused(world):
     assert (exc.code, exc.status, exc.field) == ("phone_taken", 409, "phone")
 
 
-def test_pending_application_is_named(world):
+def test_pending_application_gets_the_same_answer_as_a_taken_id(world):
+    # Issue #10 item 6: a pending application is not named either (same answer as a member's ID).
     submit(org=world.union_b, n=9)
     exc = refused(submit, org=world.union_a, n=9)
-    assert (exc.code, exc.status, exc.field) == ("enrolment_pending", 409, "id_number")
-    assert world.union_b.name in str(exc.message)
+    assert (exc.code, exc.status, exc.field) == ("id_number_taken", 409, "id_number")
+    assert world.union_b.name not in str(exc.message) and not exc.data
     assert Enrolment.objects.count() == 1
 
 
@@ -329,7 +330,7 @@ def test_same_id_submitted_at_once_makes_one_application():
     with ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(attempt, range(workers)))
     assert results.count("ok") == 1, results
-    assert set(results) - {"ok"} == {"enrolment_pending"}
+    assert set(results) - {"ok"} == {"id_number_taken"}
     assert Enrolment.objects.count() == 1
 
 

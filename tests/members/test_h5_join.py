@@ -317,26 +317,26 @@ def test_back_and_edit_keep_what_was_entered(tree, at_step3):
 
 
 # --- step 4: refusals at submit ----------------------------------------------------------------
-def test_duplicate_id_names_the_union_and_offers_a_transfer(tree, at_step3):
+def test_duplicate_id_does_not_name_the_union_and_offers_sign_in(tree, at_step3):
     make_member(tree.other_union, id_number=ID_NUMBER, phone="13900000001")
     at_step3.post("/m/join", {"action": "choose", "org": tree.union.pk})
     r = at_step3.post("/m/join", {"action": "submit"})
     assert r.status_code == 200
     body = text(r)
     assert 'data-code="id_number_taken"' in body
-    assert tree.other_union.name in body
-    assert 'data-testid="request-transfer"' in body
+    # Issue #10 item 6: the holder's union is not named; the holder signs in to transfer.
+    assert tree.other_union.name not in body
+    assert 'data-testid="sign-in-instead"' in body
     assert f"/m/login?next=%2Fm%2Ftransfer%3Fto%3D{tree.union.pk}" in body
     assert Enrolment.objects.count() == 0
 
 
-def test_duplicate_id_of_a_former_member_offers_no_transfer(tree, at_step3):
+def test_duplicate_id_of_a_former_member_names_no_union(tree, at_step3):
     m = make_member(tree.other_union, id_number=ID_NUMBER, phone="13900000001")
     Member.objects.filter(pk=m.pk).update(status=Member.Status.LEFT)
     at_step3.post("/m/join", {"action": "choose", "org": tree.union.pk})
     body = text(at_step3.post("/m/join", {"action": "submit"}))
-    assert 'data-code="id_number_taken"' in body and tree.other_union.name in body
-    assert 'data-testid="request-transfer"' not in body
+    assert 'data-code="id_number_taken"' in body and tree.other_union.name not in body
     assert Enrolment.objects.count() == 0
 
 
@@ -348,7 +348,7 @@ def test_pending_application_with_same_id_is_refused(tree, at_step3):
     fill_person(other)
     other.post("/m/join", {"action": "choose", "org": tree.other_union.pk})
     body = text(other.post("/m/join", {"action": "submit"}))
-    assert 'data-code="enrolment_pending"' in body and tree.union.name in body
+    assert 'data-code="id_number_taken"' in body  # issue #10 item 6: same answer, no union
     assert Enrolment.objects.count() == 1
 
 

@@ -58,3 +58,28 @@ def intake(member: Member | None, **kw: Any) -> services.IntakeResult:
     }
     data.update(kw)
     return services.case_intake(**data)
+
+
+def solved(page) -> dict[str, str]:
+    """The proof of work of an H5 intake page, solved as its script would."""
+    import re
+
+    from gonghui.core.pow import pow_solve
+
+    html = page.content.decode()
+    challenge = re.search(r'name="pow_challenge" value="([^"]+)"', html)[1]
+    bits = int(re.search(r'data-pow-bits="(\d+)"', html)[1])
+    return {"pow_challenge": challenge, "pow_nonce": pow_solve(challenge, bits)}
+
+
+def api_solved(client=None) -> dict[str, str]:
+    """A fresh challenge from the API, solved."""
+    from django.test import Client
+
+    from gonghui.core.pow import pow_solve
+
+    got = (client or Client()).get("/api/v1/rights/intake/challenge").json()
+    return {
+        "pow_challenge": got["challenge"],
+        "pow_nonce": pow_solve(got["challenge"], got["bits"]),
+    }

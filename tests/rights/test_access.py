@@ -17,7 +17,7 @@ from gonghui.rights import services
 from gonghui.rights.models import RightsCase
 from tests.factories import make_member, make_staff
 
-from .factories import intake, make_world
+from .factories import api_solved, intake, make_world, solved
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +221,8 @@ def test_anonymous_h5_intake_shows_the_access_code_once_and_tracks(world):
     c = Client()
     page = c.get("/m/rights/new")
     assert page.status_code == 200 and 'data-testid="anonymous-note"' in page.content.decode()
-    r = c.post("/m/rights/new", _form(contact_phone="13800001111"))
+    # Issue #10 item 6: an anonymous intake carries the solved proof of work of its page.
+    r = c.post("/m/rights/new", _form(contact_phone="13800001111", **solved(page)))
     assert r.status_code == 302 and r["Location"] == "/m/rights/done"
     done = c.get("/m/rights/done").content.decode()
     number = re.search(r'data-testid="case-number">([^<]+)<', done)[1]
@@ -271,6 +272,7 @@ def test_api_intake_is_anonymous(world):
             "case_type": "consultation",
             "description": "加班费怎么算？",
             "anonymous": True,
+            **api_solved(),  # issue #10 item 6: a proof of work per anonymous intake
         },
         content_type="application/json",
     )

@@ -307,13 +307,15 @@ class SessionAdmin(ScopedAdmin):
 
     def attendees_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Attendee list as .xlsx (masked phones; audited)."""
-        from openpyxl import Workbook
+        from gonghui.core.xlsx import workbook
 
         session = self._session(request, pk, "activities.view")
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "attendees"
-        ws.append(
+        buf = io.BytesIO()
+        wb = workbook(buf)
+        ws = wb.add_worksheet("attendees")
+        ws.write_row(
+            0,
+            0,
             [
                 str(_("Registration no.")),
                 str(_("Member number")),
@@ -325,7 +327,7 @@ class SessionAdmin(ScopedAdmin):
                 str(_("Walk-in")),
                 str(_("Child's name")),
                 str(_("Checked in at")),
-            ]
+            ],
         )
         rows = (
             Registration.objects.filter(session=session)
@@ -336,7 +338,9 @@ class SessionAdmin(ScopedAdmin):
         n = 0
         for reg in rows:
             checkin = getattr(reg, "checkin", None)
-            ws.append(
+            ws.write_row(
+                n + 1,
+                0,
                 [
                     reg.pk,
                     reg.member.member_no,
@@ -348,14 +352,13 @@ class SessionAdmin(ScopedAdmin):
                     str(_("Yes")) if reg.walk_in else "",
                     reg.child_name,
                     timeutil.to_local(checkin.at).strftime("%Y-%m-%d %H:%M") if checkin else "",
-                ]
+                ],
             )
             n += 1
         services.attendees_export_audit(
             actor=request.user, session=session, rows=n, ip=client_ip(request)
         )
-        buf = io.BytesIO()
-        wb.save(buf)
+        wb.close()
         response = HttpResponse(
             buf.getvalue(),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -974,10 +974,10 @@ def settlement_mark_paid(*, settlement: Settlement, actor: Any) -> Settlement:
 
 def settlement_statement_xlsx(settlement: Settlement) -> bytes:
     """The settlement statement as an .xlsx workbook: a summary, then one line per redemption."""
-    import xlsxwriter
+    from gonghui.core.xlsx import workbook
 
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = workbook(buffer)
     sheet = book.add_worksheet(_("Statement")[:31])
     bold = book.add_format({"bold": True})
     money = book.add_format({"num_format": "#,##0.00"})

@@ -11,14 +11,24 @@
 
 python-stdnum's ``cn.ric`` and ``cn.uscc`` are not used: the former raises on unknown regions,
 rejects 81/82/83 and accepts future birth years; the latter rejects valid letter-first codes.
+
+Every identifier (ID number, USCC, phone, SMS code, member number) goes through
+:func:`normalize_identifier` before it is validated: Unicode NFKC (full-width ``１２３`` and
+``ｘ`` become ``123`` and ``x``, ``²`` becomes ``2``), every kind of space (ASCII, no-break,
+ideographic ``\u3000``) and invisible format character (zero-width space, BOM) removed. After
+that only ASCII digits count as digits: ``str.isdigit()`` also accepts ``²``, ``٣`` and friends,
+on which ``int()`` raises or silently converts, so the validators use :func:`is_ascii_digits`.
+The same person therefore always gets the same normalised number, and so the same blind index.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
+from django.utils.translation import gettext
 
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"  # index = sum % 11
@@ -36,6 +46,30 @@ class InvalidIdentifier(ValueError):
         self.reason = reason
 
 
+def identifier_message(exc: InvalidIdentifier) -> str:
+    """The reason of ``exc`` in the active language (zh-hans by default)."""
+    messages = {
+        "id_length": gettext("An ID number has 18 characters."),
+        "id_chars": gettext("An ID number is 17 digits followed by a digit or X."),
+        "id_region": gettext("An ID number cannot start with 0."),
+        "id_birth_date": gettext("The birth date in the ID number is not a real, past date."),
+        "id_check": gettext("The check character of the ID number is wrong."),
+        "uscc_length": gettext("A unified social credit code has 18 characters."),
+        "uscc_chars": gettext(
+            "A unified social credit code uses only digits and the capital letters "
+            "A–Y without I, O, S, V and Z."
+        ),
+        "uscc_region": gettext(
+            "Characters 3 to 8 of a unified social credit code are a region code (digits)."
+        ),
+        "uscc_check": gettext("The check character of the unified social credit code is wrong."),
+        "phone_format": gettext("This is not a phone number."),
+        "phone_invalid": gettext("This is not a valid mainland China phone number."),
+        "phone_not_mobile": gettext("A mobile number is needed to receive SMS codes."),
+    }
+    return messages.get(exc.code, exc.reason)
+
+
 @dataclass(frozen=True)
 class IdNumber:
     number: str
@@ -50,8 +84,33 @@ def id_check_char(first17: str) -> str:
     return ID_CHECK[total % 11]
 
 
+ASCII_DIGITS = frozenset("0123456789")
+
+
+def normalize_identifier(value: str) -> str:
+    """NFKC, without any space or invisible format character; case kept."""
+    s = unicodedata.normalize("NFKC", value or "")
+    return "".join(c for c in s if not c.isspace() and unicodedata.category(c) != "Cf")
+
+
+def is_ascii_digits(value: str) -> bool:
+    """True for a non-empty string of 0-9 only (unlike ``str.isdigit``, which takes ``²``)."""
+    return bool(value) and all(c in ASCII_DIGITS for c in value)
+
+
+def normalize_digits(value: str) -> str:
+    """An identifier made of digits (SMS code, member number), normalised: full-width digits
+    become ASCII; the caller checks :func:`is_ascii_digits` and the length."""
+    return normalize_identifier(value)
+
+
+def normalize_member_no(value: str) -> str:
+    """A member number as typed (full-width digits, spaces) → the stored form."""
+    return normalize_identifier(value)
+
+
 def normalize_id_number(value: str) -> str:
-    return value.strip().replace(" ", "").upper()
+    return normalize_identifier(value).upper()
 
 
 def parse_id_number(value: str, *, today: dt.date | None = None) -> IdNumber:
@@ -59,7 +118,7 @@ def parse_id_number(value: str, *, today: dt.date | None = None) -> IdNumber:
     s = normalize_id_number(value)
     if len(s) != 18:
         raise InvalidIdentifier("id_length", "An ID number has 18 characters.")
-    if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+    if not is_ascii_digits(s[:17]) or not (s[17] in ASCII_DIGITS or s[17] == "X"):
         raise InvalidIdentifier("id_chars", "An ID number is 17 digits followed by a digit or X.")
     if s[0] == "0":
         raise InvalidIdentifier("id_region", "An ID number cannot start with 0.")
@@ -89,7 +148,7 @@ def uscc_check_char(first17: str) -> str:
 
 
 def normalize_uscc(value: str) -> str:
-    return value.strip().replace(" ", "").upper()
+    return normalize_identifier(value).upper()
 
 
 def validate_uscc(value: str) -> str:
@@ -102,7 +161,7 @@ def validate_uscc(value: str) -> str:
         raise InvalidIdentifier(
             "uscc_chars", f"A unified social credit code cannot contain {bad[0]!r}."
         )
-    if not s[2:8].isdigit():
+    if not is_ascii_digits(s[2:8]):
         raise InvalidIdentifier(
             "uscc_region", "Characters 3 to 8 of the code are a region code (digits)."
         )
@@ -113,7 +172,9 @@ def validate_uscc(value: str) -> str:
 
 def normalize_phone(value: str) -> str:
     """Return a mainland mobile number as 11 digits, or raise InvalidIdentifier."""
-    raw = value.strip().replace(" ", "").replace("-", "")
+    raw = normalize_identifier(value).replace("-", "")
+    if not raw.lstrip("+").replace("(", "").replace(")", "").isascii():
+        raise InvalidIdentifier("phone_format", "This is not a phone number.")
     try:
         parsed = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
@@ -153,7 +214,9 @@ def luhn_check_digit(digits: str) -> str:
 
 
 def luhn_valid(number: str) -> bool:
-    return number.isdigit() and len(number) >= 2 and luhn_check_digit(number[:-1]) == number[-1]
+    return (
+        is_ascii_digits(number) and len(number) >= 2 and luhn_check_digit(number[:-1]) == number[-1]
+    )
 
 
 def make_id_number(*, region: str, birth: dt.date, seq: int) -> str:

@@ -16,7 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
-from gonghui.core.identifiers import InvalidIdentifier, normalize_id_number, normalize_phone
+from gonghui.core.identifiers import (
+    InvalidIdentifier,
+    normalize_id_number,
+    normalize_member_no,
+    normalize_phone,
+)
 from gonghui.core.money import format_fen
 from gonghui.orgs.admin_base import ScopedAdmin
 from gonghui.orgs.models import Enterprise
@@ -131,7 +136,7 @@ class MemberAdmin(ScopedAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        q = Q(name__icontains=term) | Q(member_no=term)
+        q = Q(name__icontains=term) | Q(member_no=normalize_member_no(term))
         with contextlib.suppress(InvalidIdentifier):
             q |= Q(phone_index=pii.phone_index(normalize_phone(term)))
         id_number = normalize_id_number(term)

@@ -19,6 +19,7 @@ from gonghui.core import sms
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.identifiers import InvalidIdentifier, parse_id_number
+from gonghui.core.ratelimit import Rule, rate_hit
 from gonghui.core.timeutil import local_today, now
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import can
@@ -190,10 +191,8 @@ def enrolment_submit(
         )
 
     sealed = pii.seal(id_number=parsed.number, phone=phone)
-    _refuse_if_member(id_index=sealed.id_number_index, phone_index=sealed.phone_index)
-    pending = _pending_refusal(sealed.id_number_index)
-    if pending is not None:
-        raise pending
+    _limit_submissions(phone_index=sealed.phone_index, ip=ip)
+    _refuse_if_unavailable(id_index=sealed.id_number_index, phone_index=sealed.phone_index)
     try:
         with transaction.atomic():
             enrolment = Enrolment.objects.create(
@@ -206,9 +205,8 @@ def enrolment_submit(
                 **sealed.as_fields(),
             )
     except IntegrityError:
-        pending = _pending_refusal(sealed.id_number_index)
-        if pending is not None:
-            raise pending from None
+        if _pending_refusal(sealed.id_number_index) is not None:
+            raise _id_number_unavailable() from None
         raise
     _notify(
         enrolment,
@@ -220,7 +218,68 @@ def enrolment_submit(
     return enrolment
 
 
+def enrolment_limits() -> tuple[Rule, Rule]:
+    """Applications per proved phone and per IP (settings), counted in the database."""
+    from django.conf import settings
+
+    return (
+        Rule("members.enrol.phone", int(settings.GONGHUI_ENROL_MAX_PER_PHONE), 3600),
+        Rule("members.enrol.ip", int(settings.GONGHUI_ENROL_MAX_PER_IP), 3600),
+    )
+
+
+def _limit_submissions(*, phone_index: str, ip: str | None) -> None:
+    """Every well-formed application counts, accepted or refused: one proved phone cannot test
+    ID number after ID number."""
+    per_phone, per_ip = enrolment_limits()
+    rules = [(per_phone, phone_index)] + ([(per_ip, ip)] if ip else [])
+    wait = rate_hit(rules)
+    if wait:
+        raise Refused(
+            code="rate_limited",
+            message=_("Too many applications. Please try again in %(minutes)d minutes.")
+            % {"minutes": max(1, -(-wait // 60))},
+            status=429,
+            data={"retry_after": wait},
+        )
+
+
+def _id_number_unavailable() -> Refused:
+    """The one answer for an ID number that a member holds (now or before) or that waits in
+    another application: it names no union and says nothing of which case it is, so the
+    enrolment form cannot be used to find out who is a member where. The holder signs in with
+    their own phone to see their membership (and ask for a transfer)."""
+    return Refused(
+        code="id_number_taken",
+        message=_(
+            "This ID number cannot be used for a new application: it already has a membership "
+            "or an application. If it is yours, sign in with the mobile number you registered, "
+            "or ask your union for help."
+        ),
+        field="id_number",
+        status=409,
+    )
+
+
+def _refuse_if_unavailable(*, id_index: str, phone_index: str) -> None:
+    """The applicant's refusal: the phone first (it was proved by the applicant, so telling them
+    is no leak), then the ID number, without saying whose."""
+    if Member.objects.filter(phone_index=phone_index).exists():
+        raise Refused(
+            code="phone_taken",
+            message=_("This mobile number is already used by another member."),
+            field="phone",
+            status=409,
+        )
+    if (
+        Member.objects.filter(id_number_index=id_index).exists()
+        or _pending_refusal(id_index) is not None
+    ):
+        raise _id_number_unavailable()
+
+
 def _refuse_if_member(*, id_index: str, phone_index: str) -> None:
+    """A reviewer's refusal at approval: names the holder's union."""
     """Refuse when a member already holds this ID number (naming the union) or this phone."""
     holder = Member.objects.filter(id_number_index=id_index).select_related("org").first()
     if holder is not None:

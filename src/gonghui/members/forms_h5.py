@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from gonghui.core.identifiers import (
     IdNumber,
     InvalidIdentifier,
+    is_ascii_digits,
+    normalize_digits,
     normalize_phone,
     parse_id_number,
 )
@@ -84,26 +86,24 @@ class PhoneCodeForm(H5Form):
     phone = PhoneField()
     code = forms.CharField(
         label=_("SMS code"),
-        max_length=6,
-        min_length=6,
+        max_length=16,
         widget=forms.TextInput(
             attrs={
                 "inputmode": "numeric",
                 "autocomplete": "one-time-code",
                 "placeholder": _("6 digits"),
-                "pattern": "[0-9]*",
             }
         ),
         error_messages={
             "required": _("Please enter the code from the SMS."),
-            "min_length": _("The code has 6 digits."),
             "max_length": _("The code has 6 digits."),
         },
     )
 
     def clean_code(self) -> str:
-        code = self.cleaned_data["code"].strip()
-        if not code.isdigit():
+        # Full-width digits and spaces typed by an input method count as the digits they show.
+        code = normalize_digits(self.cleaned_data["code"])
+        if len(code) != 6 or not is_ascii_digits(code):
             raise forms.ValidationError(_("The code has 6 digits."), code="code_format")
         return code
 
@@ -119,7 +119,7 @@ class PersonForm(H5Form):
     )
     id_number = forms.CharField(
         label=_("ID number"),
-        max_length=24,
+        max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
         help_text=_("18 characters; residence-permit numbers (81, 82, 83) are accepted."),
         error_messages={"required": _("Please enter your ID number.")},

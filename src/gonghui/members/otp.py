@@ -31,7 +31,12 @@ from django.utils.translation import gettext as _
 
 from gonghui.core import sms
 from gonghui.core.errors import Refused
-from gonghui.core.identifiers import InvalidIdentifier, normalize_phone
+from gonghui.core.identifiers import (
+    InvalidIdentifier,
+    is_ascii_digits,
+    normalize_digits,
+    normalize_phone,
+)
 from gonghui.core.timeutil import now
 
 from . import pii
@@ -176,8 +181,8 @@ def otp_verify(*, phone: str, purpose: str, code: str) -> str:
     ``otp_invalid`` (wrong, or already used)."""
     purpose = _clean_purpose(purpose)
     phone = clean_phone(phone)
-    code = (code or "").strip()
-    if len(code) != CODE_LENGTH or not code.isdigit():
+    code = normalize_digits(code or "")
+    if len(code) != CODE_LENGTH or not is_ascii_digits(code):
         raise Refused(code="otp_invalid", message=_("The code has 6 digits."), field="code")
     index = pii.phone_index(phone)
     challenge = (

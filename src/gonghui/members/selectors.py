@@ -7,7 +7,12 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from gonghui.core.identifiers import InvalidIdentifier, normalize_phone, parse_id_number
+from gonghui.core.identifiers import (
+    InvalidIdentifier,
+    normalize_member_no,
+    normalize_phone,
+    parse_id_number,
+)
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import scope
 
@@ -119,7 +124,7 @@ def member_search(*, user: Any, q: str = "", capability: str = "members.view") -
     qs = scope(Member.objects.select_related("org", "enterprise"), user, capability)
     q = (q or "").strip()
     if q:
-        cond = Q(name__icontains=q) | Q(member_no=q)
+        cond = Q(name__icontains=q) | Q(member_no=normalize_member_no(q))
         with contextlib.suppress(InvalidIdentifier):
             cond |= Q(phone_index=pii.phone_index(normalize_phone(q)))
         with contextlib.suppress(InvalidIdentifier):

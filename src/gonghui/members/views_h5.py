@@ -439,9 +439,9 @@ def _refusal_context(exc: Refused, *, org_id: int) -> dict[str, Any]:
     elif exc.field == "phone":
         ctx["restart"] = True
     if exc.code == "id_number_taken":
-        ctx["holder_org"] = exc.data.get("holder_org")
-        if exc.data.get("transfer_possible"):
-            ctx["transfer_url"] = _transfer_login_url(org_id)
+        # The answer names no union (no membership oracle): the holder signs in with their own
+        # phone and may then ask for a transfer.
+        ctx["sign_in_url"] = _transfer_login_url(org_id)
     return ctx
 
 

@@ -30,6 +30,7 @@ from django.views.decorators.cache import never_cache
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
+from gonghui.core.identifiers import normalize_member_no
 from gonghui.core.money import format_fen
 from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ScopedAdmin
@@ -190,10 +191,22 @@ class EnrolmentBatchAdmin(ScopedAdmin):
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            numbers = [n.strip() for n in data["member_numbers"].split() if n.strip()]
+            numbers = list(
+                dict.fromkeys(
+                    normalize_member_no(n) for n in data["member_numbers"].split() if n.strip()
+                )
+            )
             members = None
             if numbers:
-                members = list(Member.objects.filter(member_no__in=numbers))
+                # Only members in the admin's scope: a number outside it is as unknown as one
+                # that does not exist, so the form never names a member the admin may not see.
+                members = list(
+                    scope(
+                        Member.objects.filter(member_no__in=numbers),
+                        request.user,
+                        "mutualaid.enrol",
+                    )
+                )
                 missing = set(numbers) - {m.member_no for m in members}
                 if missing:
                     form.add_error(
@@ -329,10 +342,10 @@ class PremiumInvoiceAdmin(ScopedAdmin):
 
 def invoice_xlsx(invoice: PremiumInvoice) -> bytes:
     """The invoice and its list of enrolled members as a spreadsheet (masked ID numbers)."""
-    import xlsxwriter
+    from gonghui.core.xlsx import workbook
 
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book = workbook(out)
     sheet = book.add_worksheet(_("Invoice"))
     bold = book.add_format({"bold": True})
     money = book.add_format({"num_format": "0.00"})
@@ -626,7 +639,7 @@ class AidClaimAdmin(ScopedAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             member = scope(
-                Member.objects.filter(member_no=data["member_no"].strip()),
+                Member.objects.filter(member_no=normalize_member_no(data["member_no"])),
                 request.user,
                 "mutualaid.review",
             ).first()

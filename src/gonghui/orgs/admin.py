@@ -12,7 +12,12 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.core.identifiers import InvalidIdentifier, normalize_uscc, validate_uscc
+from gonghui.core.identifiers import (
+    InvalidIdentifier,
+    identifier_message,
+    normalize_uscc,
+    validate_uscc,
+)
 
 from .admin_base import ScopedAdmin
 from .models import Enterprise, Org, Role, RoleAssignment
@@ -41,7 +46,9 @@ def _clean_uscc(value: str, *, required: bool) -> str:
         return validate_uscc(value)
     except InvalidIdentifier as exc:
         raise forms.ValidationError(
-            _("Invalid unified social credit code: %(reason)s"), params={"reason": _(exc.reason)}
+            _("Invalid unified social credit code: %(reason)s"),
+            params={"reason": identifier_message(exc)},
+            code=exc.code,
         ) from None
 
 

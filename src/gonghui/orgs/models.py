@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
-from gonghui.core.identifiers import InvalidIdentifier, validate_uscc
+from gonghui.core.identifiers import InvalidIdentifier, identifier_message, validate_uscc
 
 
 def validate_uscc_field(value: str) -> None:
@@ -16,7 +16,9 @@ def validate_uscc_field(value: str) -> None:
         validate_uscc(value)
     except InvalidIdentifier as exc:
         raise ValidationError(
-            _("Invalid unified social credit code: %(reason)s"), params={"reason": exc.reason}
+            _("Invalid unified social credit code: %(reason)s"),
+            params={"reason": identifier_message(exc)},
+            code=exc.code,
         ) from None
 
 

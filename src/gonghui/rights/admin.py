@@ -19,6 +19,7 @@ from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
+from gonghui.core.identifiers import normalize_member_no
 from gonghui.core.money import format_fen, parse_yuan
 from gonghui.core.timeutil import local_today
 from gonghui.members.models import Member
@@ -293,7 +294,7 @@ class RightsCaseAdmin(ScopedAdmin):
         elif which == "party":
             member = (
                 scope(Member.objects.all(), user, "members.view")
-                .filter(member_no=data["member_no"].strip())
+                .filter(member_no=normalize_member_no(data["member_no"]))
                 .first()
             )
             if member is None:

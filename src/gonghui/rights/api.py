@@ -17,11 +17,12 @@ from gonghui.core.apiauth import staff_auth
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import local_today
-from gonghui.funds.api import ERRORS
+from gonghui.funds.api import ERRORS, ErrorOut
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import get_in_scope_or_404
 
 from . import selectors, services
+from .intake_guard import intake_challenge, intake_guard
 from .models import RightsCase
 
 router = Router(tags=["rights"], auth=staff_auth)
@@ -108,6 +109,13 @@ class IntakeIn(Schema):
     enterprise_id: int | None = None
     employer_name: str = ""
     amount_claimed_fen: int = 0
+    pow_challenge: str = Field("", max_length=400, description="from GET intake/challenge")
+    pow_nonce: str = Field("", max_length=20, description="the counter that solves it")
+
+
+class ChallengeOut(Schema):
+    challenge: str
+    bits: int
 
 
 class IntakeOut(Schema):
@@ -229,15 +237,36 @@ def contract_coverage(request: HttpRequest, org_id: int, on: dt.date | None = No
     return selectors.coverage(org=org, on=on or local_today())
 
 
-@router.post("/intake", auth=None, response={201: IntakeOut, **ERRORS}, summary="Online intake")
+@router.get(
+    "/intake/challenge",
+    auth=None,
+    response=ChallengeOut,
+    summary="A proof-of-work challenge for one anonymous intake",
+    description=(
+        "Find a decimal counter n such that SHA-256(challenge + ':' + n) starts with `bits` "
+        "zero bits; send challenge and n with the intake. Each challenge works once."
+    ),
+)
+def intake_challenge_get(request: HttpRequest) -> Any:
+    return intake_challenge()
+
+
+@router.post(
+    "/intake",
+    auth=None,
+    response={201: IntakeOut, 429: ErrorOut, **ERRORS},
+    summary="Online intake",
+)
 def intake(request: HttpRequest, payload: IntakeIn) -> Any:
-    """Anonymous intake only (a member files from the signed-in H5 form, which carries CSRF)."""
+    """Anonymous intake only (a member files from the signed-in H5 form, which carries CSRF).
+    Needs a solved challenge (``GET intake/challenge``); at most 5 an hour and 20 a day per IP."""
     if not payload.anonymous:
         raise Refused(
             code="anonymous_only",
             message=_("Here a case is filed anonymously; members file it on the H5 signed in."),
             field="anonymous",
         )
+    intake_guard(ip=client_ip(request), challenge=payload.pow_challenge, nonce=payload.pow_nonce)
     enterprise = (
         Enterprise.objects.filter(pk=payload.enterprise_id).first()
         if payload.enterprise_id

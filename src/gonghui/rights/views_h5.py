@@ -11,11 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.money import format_fen
 from gonghui.members.session import current_member, member_required
 
 from . import selectors, services
+from .intake_guard import intake_challenge, intake_guard
 from .models import CaseType, RightsCase
 
 SESSION_DONE = "gonghui_rights_done"
@@ -89,10 +91,17 @@ def intake(request: HttpRequest) -> HttpResponse:
     member = current_member(request)
     form = IntakeForm(request.POST or None, initial={"kind": RightsCase.Kind.CONSULTATION})
     error = None
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         anonymous = data["anonymous"] or member is None
         try:
+            if anonymous:
+                intake_guard(
+                    ip=client_ip(request),
+                    challenge=request.POST.get("pow_challenge", ""),
+                    nonce=request.POST.get("pow_nonce", ""),
+                )
             result = services.case_intake(
                 kind=data["kind"],
                 case_type=data["case_type"],
@@ -109,6 +118,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 form.add_error(exc.field, str(exc.message))
             else:
                 error = str(exc.message)
+                status = exc.status if exc.status == 429 else 200
         else:
             # Shown once on the next page, then forgotten.
             request.session[SESSION_DONE] = {
@@ -117,9 +127,8 @@ def intake(request: HttpRequest) -> HttpResponse:
                 "open_cases": result.open_cases,
             }
             return redirect("rights:done")
-    return _private(
-        render(request, "rights/h5/intake.html", {"form": form, "member": member, "error": error})
-    )
+    context = {"form": form, "member": member, "error": error, "pow": intake_challenge()}
+    return _private(render(request, "rights/h5/intake.html", context, status=status))
 
 
 @require_GET

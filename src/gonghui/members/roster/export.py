@@ -15,13 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-import xlsxwriter
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gonghui.core.audit import audit_record
 from gonghui.core.crypto import decrypt
 from gonghui.core.errors import NotFound, Refused
+from gonghui.core.xlsx import workbook as xlsx_workbook
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import can
 
@@ -115,7 +115,7 @@ def members_export(
     target: Any = str(out) if isinstance(out, Path | str) else out
     count = 0
     with transaction.atomic():
-        workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False})
+        workbook = xlsx_workbook(target, constant_memory=True)
         try:
             sheet = workbook.add_worksheet(_("Members")[:31])
             bold = workbook.add_format({"bold": True})

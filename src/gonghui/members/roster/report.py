@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import xlsxwriter
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+
+from gonghui.core.xlsx import workbook as xlsx_workbook
 
 from .validate import BadRow
 
@@ -33,7 +34,7 @@ def write_error_report(path: Path | str, bad_rows: Sequence[BadRow], *, file_nam
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    workbook = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "in_memory": False})
+    workbook = xlsx_workbook(str(tmp), constant_memory=True)
     try:
         sheet = workbook.add_worksheet(_("Errors")[:31])
         bold = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})

@@ -18,6 +18,7 @@ those rows an error: the importer cannot know which one is right.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ from .columns import (
 from .reader import Row
 
 NAME_MAX = 60
+
+logger = logging.getLogger("gonghui.members.roster")
 
 
 @dataclass(slots=True)
@@ -349,7 +352,20 @@ def check_rows(
     total = len(rows)
     step = max(1000, total // 50)
     for i, (number, cells) in enumerate(rows):
-        result, id_number, phone = check_row(number, cells, today=today, enterprises=enterprises)
+        try:
+            result, id_number, phone = check_row(
+                number, cells, today=today, enterprises=enterprises
+            )
+        except Exception:
+            # One row that no check foresaw is reported as that row's error; it never stops
+            # the import of the others.
+            logger.exception("roster row %s could not be checked", number)
+            result, id_number, phone = (
+                BadRow(number, " ".join(text(cells[NAME]).split())[:NAME_MAX], "", ""),
+                None,
+                None,
+            )
+            result.problems.append(("", _("This row could not be read. Check its cells.")))
         checked.append(result)
         if id_number is not None:
             by_id[id_number].append(i)
