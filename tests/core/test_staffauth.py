@@ -78,6 +78,19 @@ def test_right_password_signs_in_rotates_session_and_audits(client, staff):
     assert entry.actor_id == staff.pk and entry.ip == "10.0.0.1"
 
 
+@pytest.mark.parametrize("next_url", [None, "", "https://evil.example/phish", "//evil.example/"])
+def test_sign_in_without_a_safe_next_lands_on_the_console(client, staff, next_url):
+    """No ``next`` (or one pointing off-site) falls back to the console index, not to Django's
+    LOGIN_REDIRECT_URL (/accounts/profile/, a 404 here)."""
+    data = {"username": "alice", "password": PASSWORD, "otp_code": ""}
+    if next_url is not None:
+        data["next"] = next_url
+    response = client.post(LOGIN, data, REMOTE_ADDR="10.0.0.1")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get(response["Location"]).status_code == 200
+
+
 def test_argon2_is_the_hasher(staff):
     assert staff.password.startswith("argon2")
 
