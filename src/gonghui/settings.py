@@ -210,6 +210,10 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "gonghui",
+            # A Redis that does not answer fails within a second, and sign-in limits move to
+            # database counters (core.throttle) instead of hanging on the operating system's
+            # TCP time-outs.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:

@@ -187,7 +187,7 @@ def test_ip_is_locked_after_many_usernames(client, staff, settings):
     assert signed_in(client)
 
 
-def test_throttle_on_redis(monkeypatch):
+def test_throttle_on_redis(monkeypatch, db):  # locks are also looked up in the database
     """Same limits through Django's Redis cache backend (what production uses with REDIS_URL)."""
     redis = pytest.importorskip("redis")
     location = "redis://127.0.0.1:6379/13"
@@ -210,6 +210,53 @@ def test_throttle_on_redis(monkeypatch):
         assert throttle.current_lock(username="dave", ip="10.2.2.2") is None
     finally:
         throttle.lock_clear(username="carol", ip="10.1.1.1")
+
+
+def test_sign_in_works_and_locks_hold_when_redis_is_down(client, staff, dead_redis):
+    """A Redis outage degrades staff sign-in to database counters: no 500, and the fifth
+    failure still locks the username, even against the right password."""
+    response = post_login(client, "alice", PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    client.logout()
+    for _ in range(5):
+        response = post_login(client, "alice", "wrong-Password-1")
+        assert response.status_code == 200
+    assert "locked" in response.content.decode().lower() or "锁定" in response.content.decode()
+    assert AuditEntry.objects.filter(action="staffauth.login.lockout").count() == 1
+    post_login(client, "ALICE", PASSWORD)
+    assert not signed_in(client)
+    assert throttle.current_lock(username="alice", ip=None).scope == "username"
+    throttle.lock_clear(username="alice")
+    post_login(client, "alice", PASSWORD)
+    assert signed_in(client)
+
+
+def test_ip_lock_holds_when_redis_is_down(client, staff, settings, dead_redis):
+    settings.GONGHUI_STAFF_LOGIN_MAX_FAILURES_PER_IP = 3
+    for n in range(3):
+        post_login(client, f"nobody{n}", "wrong-Password-1", ip="10.6.6.6")
+    post_login(client, "alice", PASSWORD, ip="10.6.6.6")
+    assert not signed_in(client)
+    post_login(client, "alice", PASSWORD, ip="10.7.7.7")
+    assert signed_in(client)
+
+
+def test_a_lock_taken_during_an_outage_outlives_it(staff, settings):
+    """Locks written to the database while Redis was down still hold once the cache is back."""
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    settings.CACHES = dead
+    for _ in range(5):
+        throttle.failure_register(username="alice", ip="10.1.1.1")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    lock = throttle.current_lock(username="alice", ip="10.2.2.2")
+    assert lock is not None and lock.scope == "username" and 890 <= lock.seconds_left <= 900
+    throttle.lock_clear(username="alice")
+    assert throttle.current_lock(username="alice", ip="10.2.2.2") is None
 
 
 # --- TOTP enrolment -------------------------------------------------------------------------
