@@ -50,6 +50,26 @@ def _clear_cache():
     yield
 
 
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: every cache call raises
+
+
+@pytest.fixture
+def dead_redis(settings):
+    """The cache is Redis, and Redis is down (connection refused on every call)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    from django.core.cache import cache
+
+    with pytest.raises(Exception):  # noqa: B017 - redis' ConnectionError
+        cache.get("probe")
+    yield DEAD_REDIS
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright; skipped with a reason when it is not installed."""

@@ -80,6 +80,16 @@ SECRET_KEY = _secret("GONGHUI_SECRET_KEY", "secret_key")
 GONGHUI_PII_KEYS = _secret("GONGHUI_PII_KEYS", "pii_keys")
 # Key of the HMAC blind index used to look up and de-duplicate ID numbers and phones.
 GONGHUI_BLIND_INDEX_KEY = _secret("GONGHUI_BLIND_INDEX_KEY", "blind_index_key")
+if PRODUCTION:
+    # Each key must be 32 bytes of base64 (core.prodcheck; the check core.E101/E102 says the same
+    # outside production): a short or mistyped key would quietly weaken every index and token.
+    from gonghui.core.prodcheck import blind_index_key_problems, pii_keys_problems
+
+    _key_problems = pii_keys_problems(GONGHUI_PII_KEYS) + blind_index_key_problems(
+        GONGHUI_BLIND_INDEX_KEY
+    )
+    if _key_problems:
+        raise ImproperlyConfigured("; ".join(_key_problems))
 
 DEBUG = env_bool("GONGHUI_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = [h.strip() for h in (env("GONGHUI_ALLOWED_HOSTS") or "").split(",") if h.strip()]
@@ -224,6 +234,10 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "gonghui",
+            # A Redis that does not answer fails within a second, and sign-in limits move to
+            # database counters (core.throttle) instead of hanging on the operating system's
+            # TCP time-outs.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -308,7 +322,16 @@ STORAGES = {
 PRIVATE_ROOT = VAR_DIR / "private"
 
 # --- product settings ------------------------------------------------------------------------
-GONGHUI_SMS_BACKEND = env("GONGHUI_SMS_BACKEND", "gonghui.core.sms.ConsoleSmsBackend")
+GONGHUI_SMS_BACKEND = env("GONGHUI_SMS_BACKEND") or "gonghui.core.sms.ConsoleSmsBackend"
+if PRODUCTION:
+    # The console backend logs live sign-in codes; production names its provider's backend.
+    from gonghui.core.prodcheck import sms_backend_problem
+
+    if _sms_problem := sms_backend_problem(env("GONGHUI_SMS_BACKEND")):
+        raise ImproperlyConfigured(
+            f"{_sms_problem} (GONGHUI_SMS_BACKEND or GONGHUI_SMS_BACKEND_FILE, required when "
+            "GONGHUI_ENV=production)"
+        )
 GONGHUI_OTP_TTL_SECONDS = 300
 GONGHUI_OTP_MAX_ATTEMPTS = 5
 # Applications to join, per proved phone and per IP per hour (members.enrolment).

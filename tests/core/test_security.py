@@ -16,6 +16,7 @@ from gonghui.core.middleware import CSP_ADMIN, CSP_DEFAULT
 from tests.factories import make_staff, org_root
 
 PASSWORD = "correct-Horse-77"
+REPO = Path(__file__).resolve().parents[2]
 
 
 # --- headers --------------------------------------------------------------------------------
@@ -104,6 +105,11 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         GONGHUI_ALLOWED_HOSTS="gonghui.example.org",
         DATABASE_URL="postgres://gonghui@db.invalid:5432/gonghui",
         GONGHUI_VAR_DIR=str(tmp_path / "var"),
+        # Production refuses the console backend (it logs live sign-in codes): a provider's.
+        GONGHUI_SMS_BACKEND="tests.core.sms_provider.ProviderSmsBackend",
+        # The fresh process imports this checkout's code (and tests/), not whatever an
+        # editable install points at.
+        PYTHONPATH=os.pathsep.join([str(REPO / "src"), str(REPO)]),
     )
     for name, value in overrides.items():
         if value is None:

@@ -78,6 +78,19 @@ def test_right_password_signs_in_rotates_session_and_audits(client, staff):
     assert entry.actor_id == staff.pk and entry.ip == "10.0.0.1"
 
 
+@pytest.mark.parametrize("next_url", [None, "", "https://evil.example/phish", "//evil.example/"])
+def test_sign_in_without_a_safe_next_lands_on_the_console(client, staff, next_url):
+    """No ``next`` (or one pointing off-site) falls back to the console index, not to Django's
+    LOGIN_REDIRECT_URL (/accounts/profile/, a 404 here)."""
+    data = {"username": "alice", "password": PASSWORD, "otp_code": ""}
+    if next_url is not None:
+        data["next"] = next_url
+    response = client.post(LOGIN, data, REMOTE_ADDR="10.0.0.1")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get(response["Location"]).status_code == 200
+
+
 def test_argon2_is_the_hasher(staff):
     assert staff.password.startswith("argon2")
 
@@ -174,7 +187,7 @@ def test_ip_is_locked_after_many_usernames(client, staff, settings):
     assert signed_in(client)
 
 
-def test_throttle_on_redis(monkeypatch):
+def test_throttle_on_redis(monkeypatch, db):  # locks are also looked up in the database
     """Same limits through Django's Redis cache backend (what production uses with REDIS_URL)."""
     redis = pytest.importorskip("redis")
     location = "redis://127.0.0.1:6379/13"
@@ -197,6 +210,53 @@ def test_throttle_on_redis(monkeypatch):
         assert throttle.current_lock(username="dave", ip="10.2.2.2") is None
     finally:
         throttle.lock_clear(username="carol", ip="10.1.1.1")
+
+
+def test_sign_in_works_and_locks_hold_when_redis_is_down(client, staff, dead_redis):
+    """A Redis outage degrades staff sign-in to database counters: no 500, and the fifth
+    failure still locks the username, even against the right password."""
+    response = post_login(client, "alice", PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    client.logout()
+    for _ in range(5):
+        response = post_login(client, "alice", "wrong-Password-1")
+        assert response.status_code == 200
+    assert "locked" in response.content.decode().lower() or "锁定" in response.content.decode()
+    assert AuditEntry.objects.filter(action="staffauth.login.lockout").count() == 1
+    post_login(client, "ALICE", PASSWORD)
+    assert not signed_in(client)
+    assert throttle.current_lock(username="alice", ip=None).scope == "username"
+    throttle.lock_clear(username="alice")
+    post_login(client, "alice", PASSWORD)
+    assert signed_in(client)
+
+
+def test_ip_lock_holds_when_redis_is_down(client, staff, settings, dead_redis):
+    settings.GONGHUI_STAFF_LOGIN_MAX_FAILURES_PER_IP = 3
+    for n in range(3):
+        post_login(client, f"nobody{n}", "wrong-Password-1", ip="10.6.6.6")
+    post_login(client, "alice", PASSWORD, ip="10.6.6.6")
+    assert not signed_in(client)
+    post_login(client, "alice", PASSWORD, ip="10.7.7.7")
+    assert signed_in(client)
+
+
+def test_a_lock_taken_during_an_outage_outlives_it(staff, settings):
+    """Locks written to the database while Redis was down still hold once the cache is back."""
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    settings.CACHES = dead
+    for _ in range(5):
+        throttle.failure_register(username="alice", ip="10.1.1.1")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    lock = throttle.current_lock(username="alice", ip="10.2.2.2")
+    assert lock is not None and lock.scope == "username" and 890 <= lock.seconds_left <= 900
+    throttle.lock_clear(username="alice")
+    assert throttle.current_lock(username="alice", ip="10.2.2.2") is None
 
 
 # --- TOTP enrolment -------------------------------------------------------------------------

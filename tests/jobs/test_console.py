@@ -137,3 +137,25 @@ def test_figures_page_shows_own_scope_only(world):
     assert ">4<" in body and ">9<" not in body and ">77<" in body and "1 / 1" in body
     c.force_login(make_staff(a, Role.REVIEWER))  # no jobs.view
     assert c.get("/admin/jobs/posting/figures/").status_code in (403, 404)
+
+
+def test_auditor_opens_a_posting_read_only(world):
+    """The auditor holds jobs.view only: the change page of a posting is read-only, not a 500
+    (PostingForm used to set ``region_code`` on a form from which read-only fields are gone)."""
+    from .factories import make_posting
+
+    _root, a, _b, ent_a, _ent_b = world
+    posting = make_posting(ent_a, title="数控车工", skills=["数控"])
+    c = Client()
+    c.force_login(make_staff(a, Role.AUDITOR))
+    r = c.get(f"/admin/jobs/posting/{posting.pk}/change/")
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "数控车工" in page and "数控" in page.replace("数控车工", "")
+    assert 'name="title"' not in page  # nothing to edit
+    assert c.get("/admin/jobs/posting/").status_code == 200
+    # and the auditor cannot change it by posting anyway
+    r = c.post(f"/admin/jobs/posting/{posting.pk}/change/", {"title": "改"})
+    assert r.status_code == 403
+    posting.refresh_from_db()
+    assert posting.title == "数控车工"

@@ -249,3 +249,16 @@ def test_too_many_codes_from_one_address_are_refused_with_seconds(tree):
     assert re.search(r'data-countdown="(\d+)"', body)
     assert re.search(r"\d+ seconds", body)
     assert len(MemorySmsBackend.outbox) == 20
+
+
+def test_sign_in_works_and_is_still_limited_when_redis_is_down(member, dead_redis):
+    """A Redis outage degrades sign-in (database counters) instead of answering 500."""
+    c = en_client()
+    r = c.post("/m/login", {"action": "send", "phone": PHONE})
+    assert r.status_code == 200 and 'data-testid="otp-sent"' in text(r)
+    r = c.post("/m/login/code", {"phone": PHONE}, headers={"hx-request": "true"})
+    assert r.status_code == 200 and 'data-testid="otp-error"' in text(r)
+    assert len(MemorySmsBackend.outbox) == 1
+    r = c.post("/m/login", {"action": "verify", "phone": PHONE, "code": last_code(PHONE)})
+    assert r.status_code == 302 and r["Location"] == "/m/"
+    assert c.get("/m/").status_code == 200

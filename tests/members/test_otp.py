@@ -273,3 +273,42 @@ def test_wrong_codes_under_concurrency_use_exactly_the_cap(settings, sms_outbox)
     assert results.count("otp_invalid") == 5, results
     assert results.count("otp_attempts") == workers - 5
     assert OtpChallenge.objects.get().attempts == 5
+
+
+# --- Redis down: the limits move to database counters, they are not switched off ----------------
+def test_codes_are_sent_and_limited_when_redis_is_down(dead_redis, sms_outbox):
+    from gonghui.core.models import RateCounter
+
+    otp_request(phone=PHONE, purpose="sign_in", ip="10.0.0.1")
+    assert len(sms_outbox) == 1
+    exc = refused(otp_request, phone=PHONE, purpose="sign_in", ip="10.0.0.2")
+    assert (exc.code, exc.status, exc.field) == ("rate_limited", 429, "phone")
+    assert 55 <= exc.data["retry_after"] <= 60 and exc.data["scope"] == "phone"
+    assert len(sms_outbox) == 1 and OtpChallenge.objects.count() == 1
+    assert RateCounter.objects.exists()
+    # the code that was sent still signs in
+    assert otp_verify(phone=PHONE, purpose="sign_in", code=last_code(sms_outbox, PHONE)) == PHONE
+
+
+def test_ip_limit_holds_when_redis_is_down(dead_redis, sms_outbox):
+    for n in range(20):
+        otp_request(phone=f"1390000{n:04d}", purpose="sign_in", ip="10.9.9.9")
+    exc = refused(otp_request, phone="13900009999", purpose="sign_in", ip="10.9.9.9")
+    assert (exc.code, exc.status, exc.data["scope"]) == ("rate_limited", 429, "ip")
+    assert OtpChallenge.objects.count() == 20
+    # The refused request did not use up that phone's own allowance.
+    otp_request(phone="13900009999", purpose="sign_in", ip="10.9.9.8")
+    assert OtpChallenge.objects.count() == 21
+
+
+def test_hourly_phone_limit_holds_when_redis_is_down(dead_redis, sms_outbox, monkeypatch):
+    real = time.time
+    offset = [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + offset[0])
+    for _ in range(5):
+        otp_request(phone=PHONE, purpose="sign_in", ip=None)
+        offset[0] += 61
+    exc = refused(otp_request, phone=PHONE, purpose="sign_in", ip=None)
+    assert exc.code == "rate_limited" and exc.data["scope"] == "phone"
+    assert 3600 - 305 - 2 <= exc.data["retry_after"] <= 3600 - 305 + 1
+    assert OtpChallenge.objects.count() == 5

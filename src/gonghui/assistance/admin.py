@@ -21,6 +21,7 @@ from gonghui.core.errors import Refused
 from gonghui.core.money import format_fen, parse_yuan
 from gonghui.core.timeutil import local_today
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, visible_orgs
 
@@ -167,8 +168,11 @@ class HelpForm(forms.Form):
 
 
 @admin.register(HardshipFile)
-class HardshipFileAdmin(ScopedAdmin):
+class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
     assignment_scoped = True
+    # The list shows who has a hardship file: each request is audited (filters, row count).
+    list_audit_action = "assistance.file.list"
+    list_audit_capabilities = ("assistance.supervise", "assistance.work")
     view_capability = "assistance.supervise"
     change_capability = None
     inlines = [HouseholdInline, HelpInline, DocumentInline]
@@ -366,8 +370,10 @@ class HardshipFileAdmin(ScopedAdmin):
 
 
 @admin.register(HelpRecord)
-class HelpRecordAdmin(ScopedAdmin):
+class HelpRecordAdmin(ListAuditedAdmin, ScopedAdmin):
     assignment_scoped = True
+    list_audit_action = "assistance.helprecord.list"
+    list_audit_capabilities = ("assistance.supervise", "assistance.work")
     scope_field = "file__org"
     view_capability = "assistance.supervise"
     change_capability = None

@@ -12,6 +12,7 @@ from gonghui.core.apiauth import staff_auth
 from gonghui.core.audit import client_ip
 from gonghui.core.timeutil import local_today
 from gonghui.funds.api import ERRORS
+from gonghui.orgs.listaudit import list_audit, query_filters
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import get_in_scope_or_404
 
@@ -129,7 +130,17 @@ def file_list(request: HttpRequest, status: str | None = None) -> Any:
     qs = selectors.files_visible(request.user).order_by("-created_at", "-pk")
     if status:
         qs = qs.filter(status=status)
-    return list(qs[:500])
+    rows = list(qs[:500])
+    list_audit(
+        actor=request.user,
+        action="assistance.file.list",
+        capabilities=("assistance.supervise", "assistance.work"),
+        via="api",
+        filters=query_filters(request.GET),
+        rows=len(rows),
+        ip=client_ip(request),
+    )
+    return rows
 
 
 @router.get("/files/{file_id}", response={200: FileOut, **ERRORS}, summary="Open a file (audited)")

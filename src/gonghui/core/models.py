@@ -214,3 +214,24 @@ class UsedToken(models.Model):
 
     def __str__(self) -> str:
         return self.key[:12]
+
+
+class RateCounter(models.Model):
+    """A fixed-window event counter (``core.throttle``): the database stand-in for the cache when
+    Redis is down, so that sign-in limits keep holding. The window starts at the key's first
+    event and ends at ``expires_at``; an expired row counts as absent and is reset by the next
+    event, and old rows are purged now and then."""
+
+    bucket = models.CharField(max_length=200, primary_key=True)
+    count = models.IntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("Rate counter")
+        verbose_name_plural = _("Rate counters")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(count__gte=0), name="ratecounter_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}={self.count}"

@@ -156,8 +156,11 @@ class PostingForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region_code"].required = False
-        if self.instance.pk:
+        # A viewer without jobs.manage (the auditor) gets a read-only page: the admin builds
+        # this form without the fields it shows read-only, so touch only those present.
+        if "region_code" in self.fields:
+            self.fields["region_code"].required = False
+        if self.instance.pk and "skills_text" in self.fields:
             self.fields["skills_text"].initial = ", ".join(self.instance.skills or [])
 
     def clean(self) -> dict[str, Any]:
@@ -216,6 +219,17 @@ class PostingAdmin(EmployerAwareAdmin):
             )
         ]
         return extra + super().get_urls()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only page (the auditor): the skills as text instead of the form's input.
+            fields = ["skills_display" if f == "skills_text" else f for f in fields]
+        return fields
+
+    @admin.display(description=gettext_lazy("Skills"))
+    def skills_display(self, obj: Posting) -> str:
+        return "、".join(str(s) for s in (obj.skills or []))
 
     def figures_view(self, request: HttpRequest) -> HttpResponse:
         """Posts, headcount, applications, intentions, hires and skill-pay coverage of each org

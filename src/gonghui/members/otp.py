@@ -5,7 +5,9 @@
 - Requests are rate-limited through the Django cache (Redis when ``REDIS_URL`` is set, local
   memory otherwise): per phone 1 per 60 s and 5 per hour, per IP 20 per hour. Each limit is an
   exact sliding window built from ``cache.add`` on N slot keys (atomic SET NX on Redis): a request
-  takes a free slot, which expires one window after it was taken.
+  takes a free slot, which expires one window after it was taken. When the cache raises (Redis
+  down), the same limits hold as fixed windows in database counters (``core.throttle``):
+  sign-in degrades, it does not answer 500 and is not left unlimited.
 - Verification claims an attempt with one conditional UPDATE, then consumes the challenge with
   another one (``consumed_at IS NULL``), so a code works exactly once, even under concurrency.
 
@@ -29,7 +31,7 @@ from django.db.models import F
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from gonghui.core import sms
+from gonghui.core import sms, throttle
 from gonghui.core.errors import Refused
 from gonghui.core.identifiers import (
     InvalidIdentifier,
@@ -125,6 +127,16 @@ def _rate_limited(seconds: int, scope: str) -> Refused:
 
 def _check_and_take(checks: list[tuple[Limit, str, str]]) -> None:
     at = time.time()
+    try:
+        _check_and_take_in_cache(checks, at)
+    except Refused:
+        raise
+    except Exception:  # the cache (Redis) is down: the limits hold in the database instead
+        log.warning("cache unavailable for SMS-code limits: database counters", exc_info=True)
+        _check_and_take_in_database(checks, at)
+
+
+def _check_and_take_in_cache(checks: list[tuple[Limit, str, str]], at: float) -> None:
     for limit, subject, scope in checks:
         wait = _wait_seconds(limit, subject, at)
         if wait:
@@ -136,6 +148,29 @@ def _check_and_take(checks: list[tuple[Limit, str, str]]) -> None:
             cache.delete_many(taken)
             raise _rate_limited(max(1, _wait_seconds(limit, subject, at)), scope)
         taken.append(key)
+
+
+def _db_key(limit: Limit, subject: str) -> str:
+    return f"otp:rl:{limit.name}:{subject}"
+
+
+def _check_and_take_in_database(checks: list[tuple[Limit, str, str]], at: float) -> None:
+    """The same limits as fixed windows in database counters (``core.throttle``): a window
+    starts at the subject's first request. A refused request takes nothing (what it took is
+    given back), so one limit never uses up another's allowance."""
+    for limit, subject, scope in checks:
+        counter = throttle.db_peek(_db_key(limit, subject), at=at)
+        if counter is not None and counter.count >= limit.count:
+            raise _rate_limited(max(1, counter.seconds_left(at)), scope)
+    taken: list[str] = []
+    for limit, subject, scope in checks:
+        key = _db_key(limit, subject)
+        counter = throttle.db_hit(key, window=limit.window, at=at)
+        taken.append(key)
+        if counter.count > limit.count:  # lost a race for the last place
+            for done in taken:
+                throttle.db_give_back(done, at=at)
+            raise _rate_limited(max(1, counter.seconds_left(at)), scope)
 
 
 # --- the two operations ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from gonghui.core.money import format_fen, parse_yuan
 from gonghui.core.timeutil import local_today
 from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, scope, visible_orgs
 
@@ -159,8 +160,11 @@ FORMS = {
 
 
 @admin.register(RightsCase)
-class RightsCaseAdmin(ScopedAdmin):
+class RightsCaseAdmin(ListAuditedAdmin, ScopedAdmin):
     assignment_scoped = True
+    # The list shows who has a case: each request is audited (filters, row count).
+    list_audit_action = "rights.case.list"
+    list_audit_capabilities = ("rights.supervise", "rights.work")
     view_capability = "rights.supervise"
     change_capability = None
     inlines = [PartyInline, EntryInline]

@@ -18,6 +18,7 @@ from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import local_today
 from gonghui.funds.api import ERRORS, ErrorOut
+from gonghui.orgs.listaudit import list_audit, query_filters
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import get_in_scope_or_404
 
@@ -174,12 +175,28 @@ def case_list(request: HttpRequest, status: str | None = None) -> Any:
     qs = selectors.cases_visible(request.user).order_by("-created_at", "-pk")
     if status:
         qs = qs.filter(status=status)
-    return list(qs[:500])
+    return _audited_list(request, list(qs[:500]))
 
 
 @router.get("/cases/overdue", response=list[CaseRowOut], summary="Overdue cases I may see")
 def case_overdue(request: HttpRequest) -> Any:
-    return list(selectors.cases_overdue(user=request.user, today=local_today())[:500])
+    rows = list(selectors.cases_overdue(user=request.user, today=local_today())[:500])
+    return _audited_list(request, rows, overdue=True)
+
+
+def _audited_list(request: HttpRequest, rows: list[RightsCase], **extra: Any) -> list[RightsCase]:
+    """A list of cases shows who has one: audit each request (filters, row count)."""
+    list_audit(
+        actor=request.user,
+        action="rights.case.list",
+        capabilities=("rights.supervise", "rights.work"),
+        via="api",
+        filters=query_filters(request.GET),
+        rows=len(rows),
+        ip=client_ip(request),
+        **extra,
+    )
+    return rows
 
 
 @router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="Open a case (audited)")

@@ -37,12 +37,16 @@ def staff_login(request: HttpRequest) -> HttpResponseBase:
         "app_path": request.get_full_path(),
         "username": request.user.get_username(),
     }
+    index = reverse("admin:index", current_app=site.name)
     if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
-        context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=site.name)
+        context[REDIRECT_FIELD_NAME] = index
     view = LoginView.as_view(
         authentication_form=StaffLoginForm,
         template_name="staffauth/login.html",
         extra_context=context,
+        # Where a sign-in lands when ``next`` is missing or unsafe (another host): the console,
+        # not Django's LOGIN_REDIRECT_URL (/accounts/profile/, which does not exist here).
+        next_page=index,
     )
     return view(request)
 

@@ -1,0 +1,52 @@
+"""System checks (``gonghui check``; ``--deploy`` adds the deployment ones).
+
+- ``core.E101`` / ``core.E102``: ``GONGHUI_PII_KEYS`` / ``GONGHUI_BLIND_INDEX_KEY`` are not
+  32 bytes of base64 (every command that runs checks refuses: runserver, migrate…).
+- ``core.E103``: the SMS backend sends nothing (console or memory) — ``--deploy`` only, since the
+  embedded default prints codes to the log on purpose.
+- ``core.E104``: the SMS backend cannot be imported — ``--deploy`` only.
+
+Production also refuses the first three at start-up (``settings.py``), with the same messages
+(``core.prodcheck``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.utils.module_loading import import_string
+
+from . import prodcheck
+
+
+@register(Tags.security)
+def check_personal_data_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for problem in prodcheck.pii_keys_problems(getattr(settings, "GONGHUI_PII_KEYS", "")):
+        errors.append(Error(problem, id="core.E101"))
+    for problem in prodcheck.blind_index_key_problems(
+        getattr(settings, "GONGHUI_BLIND_INDEX_KEY", "")
+    ):
+        errors.append(Error(problem, id="core.E102"))
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_sms_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    path = getattr(settings, "GONGHUI_SMS_BACKEND", "")
+    problem = prodcheck.sms_backend_problem(path)
+    if problem:
+        return [Error(problem, id="core.E103")]
+    try:
+        import_string(path.strip())
+    except ImportError as exc:
+        return [
+            Error(
+                f"GONGHUI_SMS_BACKEND {path!r} cannot be imported: {exc}",
+                hint="Give the dotted path of a class with send(*, phone, message).",
+                id="core.E104",
+            )
+        ]
+    return []
