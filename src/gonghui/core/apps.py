@@ -10,7 +10,11 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import chain, checks, dbroles  # checks: registers the system checks
+        from . import (
+            chain,
+            checks,  # noqa: F401  (registers the system checks)
+            dbroles,
+        )
         from .models import AuditEntry
 
         # The audit log's hash chain (core.chain). Fields are fixed once rows are sealed.
