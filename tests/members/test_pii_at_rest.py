@@ -34,6 +34,7 @@ from django.db import models, transaction
 
 from gonghui.core import crypto
 from gonghui.members.models import PURPOSE_ID_NUMBER
+from gonghui.members.pii import open_id_number as pii_open
 
 MIN_CANDIDATES = 10_000
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -275,6 +276,23 @@ def test_yesterdays_columns_narrowed_to_one():
     """The old plain columns (birth date and the 3+4 mask) gave the number away."""
     known = leaked_positions([BIRTHDAY, "331***********123X"], NUMBER, BIRTHDAY)
     assert candidates(NUMBER, known) == 1
+
+
+@pytest.mark.django_db
+def test_a_pickled_member_carries_no_plaintext():
+    """Opened values are cached on the instance for display, never pickled (caches, queues)."""
+    import pickle
+
+    from tests.factories import make_member, org_child, org_root
+
+    member = make_member(org_child(org_root()), n=4242)
+    number, birth = pii_open(member), member.birth_date
+    assert member.id_number_masked and member.phone_masked
+    blob = pickle.dumps(member)
+    for plain in (number, birth.isoformat(), member.id_number_masked, member.phone_masked):
+        assert plain.encode() not in blob
+    again = pickle.loads(blob)  # noqa: S301 - our own bytes, just written
+    assert (again.birth_date, again.id_number_masked) == (birth, member.id_number_masked)
 
 
 # --- the demo dump ----------------------------------------------------------------------------

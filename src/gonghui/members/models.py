@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -58,6 +59,13 @@ class PiiFields(models.Model):
     class Meta:
         abstract = True
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled instance (a cache, a task queue) carries ciphertexts only, never the
+        # plaintexts opened for display.
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_pii_opened", None)
+        return state
+
     def _opened(self, field: str, purpose: str) -> str:
         """The plaintext of the sealed ``field``, decrypted once per token."""
         token = getattr(self, field)
@@ -97,7 +105,7 @@ class Member(PiiFields):
     name = models.CharField(pgettext_lazy("person", "Name"), max_length=60, db_index=True)
     gender = models.CharField(_("Gender"), max_length=1, choices=Gender.choices)
     # The birth date is sealed like the ID number it comes from; the year stays in plain for
-    # queries (it leaves 365 days × 500 sequence numbers: see docs/security.md). Read and set
+    # queries (it leaves 365 days × 500 sequence numbers: see docs/members.md). Read and set
     # it through ``birth_date``; ``Member(birth_date=…)`` seals it.
     birth_date_cipher = models.TextField(_("Birth date (encrypted)"), editable=False)
     birth_year = models.PositiveSmallIntegerField(_("Birth year"), editable=False)
