@@ -17,7 +17,7 @@ What it does, in one run:
    the audit entry.
 4. Times the physical anchor: a PostgreSQL ``COPY … FROM STDIN`` of the same rows. The choice:
    the member rows the import has just written are dumped (untimed) with ``COPY … TO STDOUT``
-   — the same columns and already prepared values (ciphertexts, indexes, masked forms, member
+   — the same columns and already prepared values (ciphertexts, indexes, birth years, member
    numbers) — and loaded (timed) into a scratch table ``bench_member_copy`` created
    ``LIKE members_member INCLUDING ALL``, i.e. the same column types, defaults, CHECK and
    unique constraints and indexes (foreign keys are not copied by LIKE). The import also writes

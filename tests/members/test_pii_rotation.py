@@ -155,3 +155,36 @@ def test_console_script_name(data_under_k1, capsys):
     finally:
         sys.argv = argv
     assert "would be re-encrypted" in capsys.readouterr().out
+
+
+def test_birth_dates_are_re_encrypted_too_and_nothing_is_left(data_under_k1):
+    """The sealed birth date (issue 10, item 3) rotates with the ID number and the phone."""
+    settings = data_under_k1
+    births = {m.pk: m.birth_date for m in Member.objects.all()}
+    assert all(crypto.token_key_id(m.birth_date_cipher) == "k1" for m in Member.objects.all())
+    settings.GONGHUI_PII_KEYS = f"{K2},{K1}"
+    out = run("--dry-run")
+    assert "members.member: 7 rows would be re-encrypted" in out
+    run()
+    assert all(crypto.token_key_id(m.birth_date_cipher) == "k2" for m in Member.objects.all())
+    out = run("--dry-run")
+    assert "members.member: 0 rows would be re-encrypted" in out
+    assert "members.enrolment: 0 rows would be re-encrypted" in out
+    settings.GONGHUI_PII_KEYS = K2
+    assert {m.pk: m.birth_date for m in Member.objects.all()} == births
+
+
+def test_a_member_with_only_its_birth_date_under_the_old_key_is_found(data_under_k1):
+    settings = data_under_k1
+    settings.GONGHUI_PII_KEYS = f"{K2},{K1}"
+    run()
+    m = Member.objects.order_by("pk").first()
+    birth = m.birth_date
+    settings.GONGHUI_PII_KEYS = f"{K1},{K2}"
+    old = crypto.encrypt(birth.isoformat(), purpose="members.birth_date")
+    Member.objects.filter(pk=m.pk).update(birth_date_cipher=old)
+    settings.GONGHUI_PII_KEYS = f"{K2},{K1}"
+    assert "members.member: 1 rows would be re-encrypted" in run("--dry-run")
+    run()
+    m.refresh_from_db()
+    assert crypto.token_key_id(m.birth_date_cipher) == "k2" and m.birth_date == birth

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gonghui.core import crypto
+from gonghui.core.identifiers import mask_id_number, mask_phone
 from gonghui.core.models import AppendOnlyModel
 from gonghui.orgs.models import Enterprise, Org
 
 # Purposes: the associated data of each encrypted field and the salt of its blind index.
 PURPOSE_ID_NUMBER = "members.id_number"
 PURPOSE_PHONE = "members.phone"
+PURPOSE_BIRTH_DATE = "members.birth_date"
 
 
 class Gender(models.TextChoices):
@@ -38,17 +44,49 @@ class GigTrade(models.TextChoices):
 
 
 class PiiFields(models.Model):
-    """ID number and phone: AES-GCM ciphertext, HMAC blind index, and the masked form."""
+    """ID number and phone: AES-GCM ciphertext and HMAC blind index, nothing else in plain.
+
+    The masked forms (``330***********123X``, ``138****5678``) are derived from the ciphertext
+    when shown, never stored: a stolen database must not narrow an ID number down (with the
+    check character and the area's region codes, a stored 3+4 mask and a plain birth date
+    identified every demo number). Opened values are kept on the instance for its lifetime."""
 
     id_number_cipher = models.TextField(_("ID number (encrypted)"), editable=False)
     id_number_index = models.CharField(max_length=64, editable=False, db_index=True)
-    id_number_masked = models.CharField(_("ID number"), max_length=18, editable=False)
     phone_cipher = models.TextField(_("Phone (encrypted)"), editable=False)
     phone_index = models.CharField(max_length=64, editable=False, db_index=True)
-    phone_masked = models.CharField(_("Phone"), max_length=11, editable=False)
 
     class Meta:
         abstract = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled instance (a cache, a task queue) carries ciphertexts only, never the
+        # plaintexts opened for display.
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_pii_opened", None)
+        return state
+
+    def _opened(self, field: str, purpose: str) -> str:
+        """The plaintext of the sealed ``field``, decrypted once per token."""
+        token = getattr(self, field)
+        cache: dict[str, tuple[str, str]] = self.__dict__.setdefault("_pii_opened", {})
+        hit = cache.get(field)
+        if hit is None or hit[0] != token:
+            hit = (token, crypto.decrypt(token, purpose=purpose))
+            cache[field] = hit
+        return hit[1]
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self._opened("id_number_cipher", PURPOSE_ID_NUMBER))
+
+    id_number_masked.fget.short_description = _("ID number")  # type: ignore[attr-defined]
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self._opened("phone_cipher", PURPOSE_PHONE))
+
+    phone_masked.fget.short_description = _("Phone")  # type: ignore[attr-defined]
 
 
 class Member(PiiFields):
@@ -66,7 +104,11 @@ class Member(PiiFields):
     member_no = models.CharField(_("Member number"), max_length=16, unique=True)
     name = models.CharField(pgettext_lazy("person", "Name"), max_length=60, db_index=True)
     gender = models.CharField(_("Gender"), max_length=1, choices=Gender.choices)
-    birth_date = models.DateField(_("Birth date"))
+    # The birth date is sealed like the ID number it comes from; the year stays in plain for
+    # queries (it leaves 365 days × 500 sequence numbers: see docs/members.md). Read and set
+    # it through ``birth_date``; ``Member(birth_date=…)`` seals it.
+    birth_date_cipher = models.TextField(_("Birth date (encrypted)"), editable=False)
+    birth_year = models.PositiveSmallIntegerField(_("Birth year"), editable=False)
     org = models.ForeignKey(
         Org, verbose_name=_("Union"), on_delete=models.PROTECT, related_name="members"
     )
@@ -106,11 +148,30 @@ class Member(PiiFields):
                 condition=models.Q(employment_type="gig") | models.Q(gig_trade=""),
                 name="member_gig_trade_only_for_gig",
             ),
+            models.CheckConstraint(
+                condition=models.Q(birth_year__gte=1900), name="member_birth_year_real"
+            ),
         ]
         indexes = [models.Index(fields=["org", "status"])]
 
     def __str__(self) -> str:
         return f"{self.name}({self.member_no})"
+
+    @property
+    def birth_date(self) -> dt.date:
+        return dt.date.fromisoformat(self._opened("birth_date_cipher", PURPOSE_BIRTH_DATE))
+
+    @birth_date.setter
+    def birth_date(self, value: dt.date) -> None:
+        token = crypto.encrypt(value.isoformat(), purpose=PURPOSE_BIRTH_DATE)
+        self.birth_date_cipher = token
+        self.birth_year = value.year
+        self.__dict__.setdefault("_pii_opened", {})["birth_date_cipher"] = (
+            token,
+            value.isoformat(),
+        )
+
+    birth_date.fget.short_description = _("Birth date")  # type: ignore[attr-defined]
 
     @property
     def is_gig_worker(self) -> bool:

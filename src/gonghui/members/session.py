@@ -2,7 +2,10 @@
 with a key of their own in the same Django session (signed in by phone + SMS code).
 
 Also keeps a phone verified by SMS code for a short while (the enrolment flow verifies the phone
-first and submits the form afterwards)."""
+first and submits the form afterwards). The session table never holds that phone in clear: the
+session keeps it sealed (AES-GCM under the PII keys, the purpose of the proof in the associated
+data), so a dump of ``django_session`` reveals no phone and a proof for one purpose cannot be
+copied to another."""
 
 from __future__ import annotations
 
@@ -14,10 +17,14 @@ from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from gonghui.core import crypto
+
 from .models import Member
 
 SESSION_MEMBER_KEY = "gonghui_member_id"
 SESSION_VERIFIED_PREFIX = "gonghui_verified_phone:"
+# Associated data of the sealed phone in a session: bound to the purpose it was proved for.
+VERIFIED_PHONE_PURPOSE = "members.session_phone:"
 VERIFIED_PHONE_TTL_SECONDS = 15 * 60
 MEMBER_LOGIN_URL = "/m/login"
 
@@ -78,7 +85,8 @@ def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 def set_verified_phone(request: HttpRequest, phone: str, purpose: str) -> None:
     """Remember that the visitor proved ``phone`` (already normalised) for ``purpose``."""
-    request.session[SESSION_VERIFIED_PREFIX + purpose] = {"phone": phone, "at": time.time()}
+    sealed = crypto.encrypt(phone, purpose=VERIFIED_PHONE_PURPOSE + purpose)
+    request.session[SESSION_VERIFIED_PREFIX + purpose] = {"sealed": sealed, "at": time.time()}
 
 
 def get_verified_phone(request: HttpRequest, purpose: str) -> str | None:
@@ -93,8 +101,14 @@ def get_verified_phone(request: HttpRequest, purpose: str) -> str | None:
     if age < 0 or age > VERIFIED_PHONE_TTL_SECONDS:
         request.session.pop(SESSION_VERIFIED_PREFIX + purpose, None)
         return None
-    phone = entry.get("phone")
-    return phone if isinstance(phone, str) else None
+    sealed = entry.get("sealed")
+    if not isinstance(sealed, str):
+        return None
+    try:
+        return crypto.decrypt(sealed, purpose=VERIFIED_PHONE_PURPOSE + purpose)
+    except (crypto.DecryptionError, ValueError):  # another purpose's proof, or its key was dropped
+        request.session.pop(SESSION_VERIFIED_PREFIX + purpose, None)
+        return None
 
 
 def clear_verified_phone(request: HttpRequest, purpose: str) -> None:

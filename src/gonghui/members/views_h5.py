@@ -295,7 +295,10 @@ def _enterprise_of(state: dict[str, Any]) -> Enterprise | None:
 def _review_context(state: dict[str, Any]) -> dict[str, Any]:
     org = Org.objects.filter(pk=state.get("org_id") or 0).first()
     enterprise = _enterprise_of(state)
+    # The session keeps the ID number sealed only; its mask is derived here, for display.
+    id_number = crypto.decrypt(state["id_cipher"], purpose=JOIN_ID_PURPOSE)
     return {
+        "id_masked": mask_id_number(id_number),
         "org": org,
         "enterprise": enterprise,
         "employment_label": EmploymentType(state["employment_type"]).label,
@@ -375,7 +378,6 @@ def _join_step_person(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
         step=3,
         name=data["name"],
         id_cipher=crypto.encrypt(data["id_number"], purpose=JOIN_ID_PURPOSE),
-        id_masked=mask_id_number(data["id_number"]),
         employment_type=data["employment_type"],
         gig_trade=data["gig_trade"],
     )

@@ -21,11 +21,13 @@ from django.utils.translation import gettext as _
 from gonghui.core.audit import audit_record
 from gonghui.core.crypto import decrypt
 from gonghui.core.errors import NotFound, Refused
+from gonghui.core.identifiers import mask_id_number, mask_phone
 from gonghui.core.xlsx import workbook as xlsx_workbook
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import can
 
 from ..models import PURPOSE_ID_NUMBER, PURPOSE_PHONE, Member
+from ..pii import open_birth_date
 from .columns import EMPLOYMENT_TYPE_LABELS, GIG_TRADE_LABELS
 
 EXPORT_CAPABILITY = "members.export"
@@ -91,12 +93,10 @@ def members_export(
     fields = [
         "member_no",
         "name",
-        "id_number_masked",
-        "phone_masked",
         "id_number_cipher",
         "phone_cipher",
         "gender",
-        "birth_date",
+        "birth_date_cipher",
         "org__name",
         "org__code",
         "enterprise__name",
@@ -131,12 +131,10 @@ def members_export(
             for (
                 member_no,
                 name,
-                id_masked,
-                phone_masked,
                 id_cipher,
                 phone_cipher,
                 gender,
-                birth_date,
+                birth_cipher,
                 org_name,
                 org_code,
                 ent_name,
@@ -147,11 +145,12 @@ def members_export(
                 status,
                 joined_on,
             ) in qs.iterator(chunk_size=2000):
-                if reveal:
-                    id_shown = decrypt(id_cipher, purpose=PURPOSE_ID_NUMBER)
-                    phone_shown = decrypt(phone_cipher, purpose=PURPOSE_PHONE)
-                else:
-                    id_shown, phone_shown = id_masked, phone_masked
+                # Nothing is stored masked: the masks are derived from the ciphertexts here.
+                id_shown = decrypt(id_cipher, purpose=PURPOSE_ID_NUMBER)
+                phone_shown = decrypt(phone_cipher, purpose=PURPOSE_PHONE)
+                if not reveal:
+                    id_shown, phone_shown = mask_id_number(id_shown), mask_phone(phone_shown)
+                birth_date = open_birth_date(birth_cipher)
                 sheet.write_string(row, 0, member_no)
                 sheet.write_string(row, 1, name)
                 sheet.write_string(row, 2, id_shown)

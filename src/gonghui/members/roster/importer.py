@@ -92,7 +92,8 @@ MEMBER_VARYING = (
     "member_no",
     "name",
     "gender",
-    "birth_date",
+    "birth_date_cipher",
+    "birth_year",
     "enterprise_id",
     "employment_type",
     "gig_trade",
@@ -100,10 +101,8 @@ MEMBER_VARYING = (
     "joined_on",
     "id_number_cipher",
     "id_number_index",
-    "id_number_masked",
     "phone_cipher",
     "phone_index",
-    "phone_masked",
 )
 
 
@@ -118,7 +117,8 @@ def _member_rows(new: list[tuple[GoodRow, str, str]]) -> list[tuple[Any, ...]]:
                 member_no,
                 row.name,
                 row.gender,
-                row.birth_date,
+                pii.seal_birth_date(row.birth_date),
+                row.birth_date.year,
                 row.enterprise_id,
                 row.employment_type,
                 row.gig_trade,
@@ -126,10 +126,8 @@ def _member_rows(new: list[tuple[GoodRow, str, str]]) -> list[tuple[Any, ...]]:
                 row.joined_on,
                 sealed.id_number_cipher,
                 sealed.id_number_index,
-                sealed.id_number_masked,
                 sealed.phone_cipher,
                 sealed.phone_index,
-                sealed.phone_masked,
             )
         )
     return rows
