@@ -156,8 +156,10 @@ class PostingForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region_code"].required = False
-        if self.instance.pk:
+        # A read-only change page (view capability only) builds the form without these fields.
+        if "region_code" in self.fields:
+            self.fields["region_code"].required = False
+        if self.instance.pk and "skills_text" in self.fields:
             self.fields["skills_text"].initial = ", ".join(self.instance.skills or [])
 
     def clean(self) -> dict[str, Any]:
