@@ -7,8 +7,10 @@ table ``authz_matrix.csv`` (one row per view, a column per role × {in, out}), w
 reviews. A view missing from the table, or a row for a view that no longer exists, fails.
 
 Cells are HTTP status codes; ``-`` means no object of that kind exists on that side in the test
-world (list views have no "out" side). Nothing is written: every request runs inside a savepoint
-that is rolled back, so each role meets the same world.
+world (list views have no "out" side). POST bodies are the smallest that pass the operation's
+schema (its required fields), so that a request gets past validation to the permission check
+(some operations validate before they check; those cells read 422). Nothing is written: every
+request runs inside a savepoint that is rolled back, so each role meets the same world.
 
 The world: the demo federation (玉环市总工会) holds the "in scope" objects, and every role is
 held at its root (the demo's own ``cashier`` and ``employer_staff`` logins for merchant and
@@ -23,8 +25,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -204,12 +208,64 @@ class World:
 # --- observing --------------------------------------------------------------------------------
 
 
-def _request(client, method: str, url: str) -> int:
+def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """A minimal value that passes ``schema``'s validation (required fields only), so that a
+    POST reaches the permission check instead of stopping at 422."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"] or schema[key]
+            return _example(options[0], components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: _example(props[k], components) for k in schema.get("required", [])}
+    if kind == "array":
+        return [_example(schema.get("items", {}), components)] * schema.get("minItems", 0)
+    if kind == "integer":
+        return max(1, schema.get("minimum", 1))
+    if kind == "number":
+        return 1
+    if kind == "boolean":
+        return False
+    if schema.get("format") == "date":
+        return "2026-06-01"
+    if schema.get("format") == "date-time":
+        return "2026-06-01T02:00:00Z"
+    text = "矩阵探测 authz probe"  # long enough for reasons and notes that need a few words
+    return (text * 4)[: schema.get("maxLength", len(text))].ljust(schema.get("minLength", 0), "x")
+
+
+def _bodies() -> dict[tuple[str, str], str]:
+    schema = api.get_openapi_schema()
+    components = schema.get("components", {}).get("schemas", {})
+    bodies = {}
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                bodies[(method.upper(), path)] = json.dumps(_example(body["schema"], components))
+    return bodies
+
+
+BODIES: dict[tuple[str, str], str] = {}
+
+
+def _request(client, method: str, url: str, body: str = "{}") -> int:
     with transaction.atomic():
         if method == "GET":
             status = client.get(url).status_code
         else:
-            status = client.generic(method, url, "{}", content_type="application/json").status_code
+            status = client.generic(
+                method,
+                url,
+                body,
+                content_type="application/json",
+                headers={"Idempotency-Key": uuid.uuid4().hex},  # operations that need one
+            ).status_code
         transaction.set_rollback(True)
     return status
 
@@ -228,9 +284,12 @@ def _admin_cell(client, world: World, view: str, side: str) -> str:
 
 def _api_cell(client, world: World, view: str, side: str) -> str:
     _, method, path = view.split(" ")
+    if not BODIES:
+        BODIES.update(_bodies())
+    body = BODIES.get((method, path), "{}")
     params = re.findall(r"{(\w+)}", path)
     if not params:
-        return str(_request(client, method, path)) if side == "in" else "-"
+        return str(_request(client, method, path, body)) if side == "in" else "-"
     url = path
     for param in params:
         label = PARAM_MODELS.get(param)
@@ -238,7 +297,7 @@ def _api_cell(client, world: World, view: str, side: str) -> str:
         if obj is None:
             return "-"
         url = url.replace("{" + param + "}", str(obj.pk))
-    return str(_request(client, method, url))
+    return str(_request(client, method, url, body))
 
 
 def observe(client, world: World, views: list[str]) -> dict[str, dict[str, str]]:
