@@ -185,10 +185,18 @@ class Holder:
         )
 
 
-def set_up(terminals: int, per_terminal: int) -> tuple[list[tuple[str, list[Holder]]], int]:
+def set_up(
+    terminals: int,
+    per_terminal: int,
+    *,
+    stock: int = STOCK,
+    budget_fen: int = BUDGET_FEN,
+    limit_per_day: int | None = None,
+) -> tuple[list[tuple[str, list[Holder]]], int]:
     """Org, funds, merchant, stores, terminals, offer, members with credentials.
 
-    Returns [(terminal key, holders)] and the offer's id."""
+    Returns [(terminal key, holders)] and the offer's id. Also used by the fault test
+    (``tests/security/test_fault_redeem.py``) with a small stock and a per-member limit."""
     from gonghui.benefits.models import Merchant, Offer, OfferKind, Payer, Store
     from gonghui.benefits.services import CONTEXT_TYPE
     from gonghui.codes import services as codes
@@ -215,9 +223,9 @@ def set_up(terminals: int, per_terminal: int) -> tuple[list[tuple[str, list[Hold
     )
     bank = funds.account_open(org=fed, kind=AccountKind.BANK)
     welfare = funds.account_open(org=fed, kind=AccountKind.WELFARE)
-    funds.fund_allocate(org=fed, from_account=bank, to_account=welfare, amount_fen=BUDGET_FEN)
+    funds.fund_allocate(org=fed, from_account=bank, to_account=welfare, amount_fen=budget_fen)
     budget = funds.budget_create(
-        org=fed, name="基准测试优惠预算", account=welfare, cap_fen=BUDGET_FEN, scope_kind="offer"
+        org=fed, name="基准测试优惠预算", account=welfare, cap_fen=budget_fen, scope_kind="offer"
     )
     merchant = Merchant.objects.create(
         org=fed, name="基准测试连锁超市", uscc=make_uscc("91331021987654321")
@@ -231,8 +239,9 @@ def set_up(terminals: int, per_terminal: int) -> tuple[list[tuple[str, list[Hold
         max_subsidy_fen=1000,
         payer=Payer.UNION,
         budget=budget,
-        stock_total=STOCK,
-        stock_left=STOCK,
+        stock_total=stock,
+        stock_left=stock,
+        limit_per_day=limit_per_day,
     )
     out: list[tuple[str, list[Holder]]] = []
     n = 0

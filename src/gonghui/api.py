@@ -5,13 +5,71 @@ becomes a 4xx with ``{"code", "message", "field"}``."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from gonghui.core.errors import Refused
 
-api = NinjaAPI(title="Gonghui API", version="1", urls_namespace="api-v1")
+
+def _nul_at(value: Any, loc: list[str | int]) -> list[str | int] | None:
+    """Where a NUL character sits in parsed input (keys included), or None."""
+    if isinstance(value, str):
+        return loc if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return [*loc, key.replace("\x00", "")]
+            found = _nul_at(item, [*loc, key])
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_at(item, [*loc, i])
+            if found is not None:
+                return found
+    return None
+
+
+class NoNulParser(Parser):
+    """JSON bodies and query strings without NUL characters: PostgreSQL cannot hold NUL in text,
+    so such a value would fail inside the database driver (a 500). Refused with 422 instead."""
+
+    @staticmethod
+    def _refuse_nul(data: Any, where: str) -> None:
+        loc = _nul_at(data, [where])
+        if loc is not None:
+            raise NinjaValidationError(
+                [
+                    {
+                        "loc": loc,
+                        "msg": _("Text must not contain a NUL character."),
+                        "type": "nul_character",
+                    }
+                ]
+            )
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = json.loads(request.body)
+        self._refuse_nul(data, "body")
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        result = super().parse_querydict(data, list_fields, request)
+        self._refuse_nul(result, "query")
+        return result
+
+
+api = NinjaAPI(title="Gonghui API", version="1", urls_namespace="api-v1", parser=NoNulParser())
 
 
 @api.exception_handler(Refused)
@@ -30,6 +88,15 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         "errors": exc.errors,
     }
     return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja wraps whatever the body parser raises into "400 Cannot parse request body"; a NUL
+    # refused by NoNulParser is a validation error with its field, like any other.
+    if isinstance(exc.__cause__, NinjaValidationError):
+        return _invalid(request, exc.__cause__)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.get("/health", auth=None, tags=["meta"])
