@@ -39,3 +39,51 @@ def append_only(table: str) -> migrations.RunPython:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+RESEALABLE_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION gonghui_refuse_change_but_reseal() RETURNS trigger AS $$
+BEGIN
+  -- Only the key rotation (core.sealed.allow_reseal) may rewrite the sealed columns named in
+  -- the trigger's arguments, and then only if every other column stays as it was.
+  IF TG_OP = 'UPDATE' AND current_setting('gonghui.reseal', true) = 'on'
+     AND (to_jsonb(NEW) - TG_ARGV) = (to_jsonb(OLD) - TG_ARGV) THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'table % is append-only: % refused', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def append_only_resealable(table: str, columns: list[str]) -> migrations.RunPython:
+    """Replace ``append_only(table)``'s trigger by one that also refuses UPDATE and DELETE,
+    except a re-encryption of the sealed ``columns`` by ``core.sealed`` (key rotation, the
+    migration that seals old rows) that changes nothing else."""
+    trigger = f"{table}_append_only"
+    if not columns or any(not c.replace("_", "").isalnum() for c in columns):
+        raise ValueError("columns are plain column names")
+    args = ", ".join(f"'{c}'" for c in columns)
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(RESEALABLE_FUNCTION_SQL, params=None)
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+        schema_editor.execute(
+            f"CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION gonghui_refuse_change_but_reseal({args})"
+        )
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(FUNCTION_SQL, params=None)
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+        schema_editor.execute(
+            f"CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION gonghui_refuse_change()"
+        )
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
