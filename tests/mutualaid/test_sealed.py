@@ -83,6 +83,11 @@ def test_the_console_shows_the_hospital_to_a_reviewer(world):
     assert HOSPITAL in page and "乳腺癌诊断.pdf" in page
 
 
+def _execute(sql, params=None):
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
 def test_the_data_migration_seals_rows_and_files_written_before(world, settings):
     claim = _submit(world)
     doc = claim.documents.get()
@@ -95,7 +100,7 @@ def test_the_data_migration_seals_rows_and_files_written_before(world, settings)
             f"UPDATE {q('mutualaid_claimdocument')} SET {q('original_name')} = %s", ["a.pdf"]
         )
     migration = import_module("gonghui.mutualaid.migrations.0003_sealed_claim_text")
-    editor = SimpleNamespace(connection=connection)
+    editor = SimpleNamespace(connection=connection, execute=_execute)
     for op in migration.Migration.operations:
         if hasattr(op, "code"):
             op.code(apps, editor)

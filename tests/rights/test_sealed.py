@@ -75,6 +75,11 @@ def test_the_console_shows_the_case_text_to_a_supervisor(world, boss):
     assert WHAT in page and NOTE in page
 
 
+def _execute(sql, params=None):
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+
+
 def test_the_data_migration_seals_rows_written_before(world, boss):
     case = intake(world.member, description=WHAT).case
     services.case_note(case=case, text=NOTE, actor=boss)
@@ -84,7 +89,7 @@ def test_the_data_migration_seals_rows_written_before(world, boss):
         if connection.vendor != "postgresql":  # the trigger keeps the timeline as it is there
             cur.execute(f"UPDATE {q('rights_caseentry')} SET {q('text')} = %s", [NOTE])
     migration = import_module("gonghui.rights.migrations.0005_sealed_case_text")
-    editor = SimpleNamespace(connection=connection)
+    editor = SimpleNamespace(connection=connection, execute=_execute)
     for op in migration.Migration.operations:
         if hasattr(op, "code"):
             op.code(apps, editor)
