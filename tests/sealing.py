@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - SQL built from model metadata (quoted names), values as parameters
 """Helpers for at-rest tests: read what the database and the disk really hold."""
 
 from __future__ import annotations

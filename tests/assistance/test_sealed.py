@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - SQL built from model metadata (quoted names), values as parameters
 """Hardship files at rest: causes, incomes, household health and income, notes, visit records
 and evidence documents are ciphertext in the database and on disk; the console still shows them
 to those who may open the file; amounts keep their non-negative checks in the service."""
@@ -88,9 +89,7 @@ def test_hardship_text_and_incomes_are_ciphertext_in_the_database(world, boss):
     f = sensitive_file(world, boss)
     services.file_transition(file=f, action="close", actor=boss, note=CLOSE)
     total = 1_234_567 + 7_654_321 + 3_456_789
-    dump = "\n".join(
-        raw_text(m) for m in (HardshipFile, HouseholdMember, HelpRecord, FileEvent)
-    )
+    dump = "\n".join(raw_text(m) for m in (HardshipFile, HouseholdMember, HelpRecord, FileEvent))
     for secret in (
         HEALTH, HOUSING, EVIDENCE, VISIT, CLOSE, "长期透析",
         "1234567", "7654321", "3456789", str(total), str((total + 1) // 2),
@@ -108,7 +107,11 @@ def test_hardship_text_and_incomes_are_ciphertext_in_the_database(world, boss):
         1_234_567, 7_654_321, total,
     )  # fmt: skip
     assert f.per_capita_income_fen == services.per_capita_fen(total, 2)
-    assert (f.main_cause, f.secondary_causes, f.housing) == ("disability", ["education"], "dormitory")
+    assert (f.main_cause, f.secondary_causes, f.housing) == (
+        "disability",
+        ["education"],
+        "dormitory",
+    )
     person = f.household.get()
     assert (person.name, person.health, person.income_fen) == (CHILD, "serious", 3_456_789)
     assert HelpRecord.objects.get().note == VISIT
@@ -150,7 +153,12 @@ def test_the_console_shows_the_sealed_text_to_a_supervisor(world, boss):
         {"other_income_fen": -1},
         {
             "household": [
-                {"relation": "child", "name": "丙", "birth_date": dt.date(2015, 1, 1), "income_fen": -1}
+                {
+                    "relation": "child",
+                    "name": "丙",
+                    "birth_date": dt.date(2015, 1, 1),
+                    "income_fen": -1,
+                }
             ]
         },
     ],
@@ -213,7 +221,11 @@ def test_the_data_migration_seals_rows_written_before(world, boss):
     assert HEALTH not in raw_text(HardshipFile) and "1234567" not in raw_text(HardshipFile)
     assert "3456789" not in raw_text(HouseholdMember) and "serious" not in raw_text(HouseholdMember)
     f = HardshipFile.objects.get(pk=f.pk)
-    assert (f.health_note, f.applicant_income_fen, f.main_cause) == (HEALTH, 1_234_567, "disability")
+    assert (f.health_note, f.applicant_income_fen, f.main_cause) == (
+        HEALTH,
+        1_234_567,
+        "disability",
+    )
     person = f.household.get()
     assert (person.health, person.income_fen) == ("serious", 3_456_789)
     # Values already sealed were left as they were (the migration can run twice).

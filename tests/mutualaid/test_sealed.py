@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - SQL built from model metadata (quoted names), values as parameters
 """Mutual-aid claims at rest: the hospital, the reviewer's reason text and the documents' names
 are ciphertext in the database; documents are ciphertext on disk (mode 0600) through
 core.uploads, and are served decrypted to those allowed."""
@@ -19,7 +20,7 @@ from gonghui.orgs.models import Role
 from tests.factories import make_staff
 from tests.sealing import files_under, mode, raw_column, raw_text
 
-from .factories import PDF, build_world, submit, upload
+from .factories import PDF, build_world, upload
 
 pytestmark = pytest.mark.django_db
 

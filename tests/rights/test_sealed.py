@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - SQL built from model metadata (quoted names), values as parameters
 """Rights cases at rest: what happened (intake text, member's or anonymous) and the timeline's
 notes are ciphertext in the database; the append-only timeline still refuses every change but
 the key rotation's re-encryption (PostgreSQL trigger)."""
@@ -53,7 +54,14 @@ def test_case_text_and_timeline_are_ciphertext_in_the_database(world, boss):
     services.case_close(case=case, outcome="resolved", actor=boss, note="已和解，补发工资")
     dump = raw_text(RightsCase) + raw_text(CaseEntry)
     for secret in (
-        WHAT, NOTE, ANSWER, "对方同意面谈", "欠薪两个月被威胁", "加班费", "已和解", "13912345678"
+        WHAT,
+        NOTE,
+        ANSWER,
+        "对方同意面谈",
+        "欠薪两个月被威胁",
+        "加班费",
+        "已和解",
+        "13912345678",
     ):
         assert secret not in dump, secret
     assert all(v.startswith("v1.") for v in raw_column(RightsCase, "description"))

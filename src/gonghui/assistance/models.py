@@ -135,7 +135,9 @@ class HardshipFile(models.Model):
         verbose_name_plural = _("Hardship files")
         indexes = [models.Index(fields=["status", "next_review_on"])]
         constraints = [
-            models.CheckConstraint(condition=Q(household_size__gte=1), name="hardship_household_size"),
+            models.CheckConstraint(
+                condition=Q(household_size__gte=1), name="hardship_household_size"
+            ),
             # One open file per member (a closed one may be followed by a new one: 返困).
             models.UniqueConstraint(
                 fields=["member"], condition=~Q(status="closed"), name="hardship_one_open_file"

@@ -23,6 +23,7 @@ on PostgreSQL: it still refuses every change except a re-encryption of those col
 rotation (``SET LOCAL gonghui.reseal = 'on'``) that leaves every other column as it was.
 """
 
+# ruff: noqa: S608 - SQL built from model metadata (quoted names), values always as parameters
 from __future__ import annotations
 
 import os
@@ -132,7 +133,7 @@ class SealedIntegerField(_Sealed, models.Field):  # type: ignore[misc]
         return name, path, args, kwargs
 
     def to_python(self, value: Any) -> Any:
-        if value is None or isinstance(value, int) and not isinstance(value, bool):
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         try:
             return int(value)
@@ -194,12 +195,13 @@ def register_columns(model: type[models.Model], extra: dict[str, str] | None = N
     """Register every sealed field of ``model`` and the ``extra`` token columns
     (field name → purpose) for key rotation. Call it in the app's ``AppConfig.ready()``."""
     pairs: list[tuple[str, str]] = [
-        (f.column, f.purpose)
-        for f in model._meta.get_fields()
-        if is_sealed(f) and getattr(f, "column", None)
+        (str(f.column), str(getattr(f, "purpose", "")))
+        for f in model._meta.concrete_fields
+        if is_sealed(f)
     ]
     for name, purpose in (extra or {}).items():
-        pairs.append((model._meta.get_field(name).column, purpose))  # type: ignore[union-attr]
+        field = model._meta.get_field(name)
+        pairs.append((str(getattr(field, "column", name)), purpose))
     if not pairs:
         raise ValueError(f"{model._meta.label} has no sealed column")
     _columns[model._meta.label_lower] = SealedColumns(model=model, columns=tuple(pairs))
@@ -269,7 +271,8 @@ def rotate_columns(
     """Re-encrypt every token of ``entry`` not under the active key, in batches of rows (each
     batch one transaction, rows locked on PostgreSQL). Returns the number of rows changed.
     Raises ``crypto.DecryptionError`` if a token's key is no longer configured."""
-    table, pk = _q(entry.model._meta.db_table), _q(entry.model._meta.pk.column)  # type: ignore[union-attr]
+    meta = entry.model._meta
+    table, pk = _q(meta.db_table), _q(str(meta.pk.column if meta.pk else "id"))
     cols = ", ".join(_q(c) for c, _p in entry.columns)
     prefix = active_prefix()
     lock = " FOR UPDATE" if default_connection.features.has_select_for_update else ""
@@ -283,8 +286,7 @@ def rotate_columns(
                 params.append(last)
             with default_connection.cursor() as cur:
                 cur.execute(
-                    f"SELECT {pk}, {cols} FROM {table} WHERE {where} ORDER BY {pk} "
-                    f"LIMIT %s{lock}",
+                    f"SELECT {pk}, {cols} FROM {table} WHERE {where} ORDER BY {pk} LIMIT %s{lock}",
                     [*params, batch_size],
                 )
                 rows = cur.fetchall()
@@ -294,9 +296,11 @@ def rotate_columns(
             updates = []
             for row in rows:
                 values = []
-                for (column, purpose), token in zip(entry.columns, row[1:], strict=True):
+                for (_column, purpose), token in zip(entry.columns, row[1:], strict=True):
                     if token and not token.startswith(prefix):
-                        token = crypto.encrypt(crypto.decrypt(token, purpose=purpose), purpose=purpose)
+                        token = crypto.encrypt(
+                            crypto.decrypt(token, purpose=purpose), purpose=purpose
+                        )
                     values.append(token)
                 updates.append([*values, row[0]])
             sets = ", ".join(f"{_q(c)} = %s" for c, _p in entry.columns)

@@ -28,7 +28,9 @@ ACTOR = "gonghui rotate-pii-key"
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt every sealed column and file (core.sealed registry) under the active PII key."
+    help = (
+        "Re-encrypt every sealed column and file (core.sealed registry) under the active PII key."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
