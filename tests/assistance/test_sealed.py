@@ -25,6 +25,7 @@ from gonghui.assistance.models import (
     HouseholdMember,
 )
 from gonghui.core.errors import Refused
+from gonghui.core.models import AuditEntry
 from gonghui.orgs.models import Role
 from tests.factories import make_staff
 from tests.sealing import files_under, mode, raw_column, raw_text
@@ -89,7 +90,8 @@ def test_hardship_text_and_incomes_are_ciphertext_in_the_database(world, boss):
     f = sensitive_file(world, boss)
     services.file_transition(file=f, action="close", actor=boss, note=CLOSE)
     total = 1_234_567 + 7_654_321 + 3_456_789
-    dump = "\n".join(raw_text(m) for m in (HardshipFile, HouseholdMember, HelpRecord, FileEvent))
+    tables = (HardshipFile, HouseholdMember, HelpRecord, FileEvent, AuditEntry)
+    dump = "\n".join(raw_text(m) for m in tables)
     for secret in (
         HEALTH, HOUSING, EVIDENCE, VISIT, CLOSE, "长期透析",
         "1234567", "7654321", "3456789", str(total), str((total + 1) // 2),
@@ -135,6 +137,9 @@ def test_evidence_document_is_ciphertext_on_disk_with_mode_0600(world, boss, set
     c.force_login(boss)
     r = c.get(f"/admin/assistance/hardshipfile/{f.pk}/document/{doc.pk}/")
     assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
+    # The audit log of the upload and of the opening does not repeat the sealed name.
+    assert AuditEntry.objects.filter(object_id=str(doc.pk)).count() == 2
+    assert "王小明诊断" not in raw_text(AuditEntry)
 
 
 def test_the_console_shows_the_sealed_text_to_a_supervisor(world, boss):

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.db import connection
 from django.test import Client
 
+from gonghui.core.models import AuditEntry
 from gonghui.mutualaid import services
 from gonghui.mutualaid.models import AidClaim, ClaimDocument
 from gonghui.mutualaid.services import documents
@@ -74,6 +75,10 @@ def test_documents_are_ciphertext_on_disk_with_mode_0600_and_served_decrypted(wo
     c.force_login(make_staff(world.union, Role.REVIEWER))
     r = c.get(f"/admin/mutualaid/aidclaim/{claim.pk}/document/{doc.pk}/")
     assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
+    # The audit log of the opening does not repeat the sealed name (nor the hospital).
+    assert AuditEntry.objects.filter(action="mutualaid.document.open").exists()
+    audit = raw_text(AuditEntry)
+    assert "乳腺癌诊断" not in audit and HOSPITAL not in audit
 
 
 def test_the_console_shows_the_hospital_to_a_reviewer(world):

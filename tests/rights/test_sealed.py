@@ -14,6 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
 from gonghui.core import crypto, sealed
+from gonghui.core.models import AuditEntry
 from gonghui.orgs.models import Role
 from gonghui.rights import services
 from gonghui.rights.models import CaseEntry, RightsCase
@@ -52,7 +53,7 @@ def test_case_text_and_timeline_are_ciphertext_in_the_database(world, boss):
     ).case
     services.case_answer(case=consultation, text=ANSWER, actor=boss)
     services.case_close(case=case, outcome="resolved", actor=boss, note="已和解，补发工资")
-    dump = raw_text(RightsCase) + raw_text(CaseEntry)
+    dump = raw_text(RightsCase) + raw_text(CaseEntry) + raw_text(AuditEntry)
     for secret in (
         WHAT,
         NOTE,

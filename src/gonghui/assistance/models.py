@@ -315,4 +315,5 @@ class HardshipDocument(models.Model):
         verbose_name_plural = _("Evidence documents")
 
     def __str__(self) -> str:
-        return self.name
+        # Not the (sealed) name: this is what the audit log keeps as the object's label.
+        return f"{self._meta.verbose_name} #{self.pk}"

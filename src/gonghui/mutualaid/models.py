@@ -394,4 +394,5 @@ class ClaimDocument(models.Model):
         ordering = ["claim", "id"]
 
     def __str__(self) -> str:
-        return self.original_name
+        # Not the (sealed) name: this is what the audit log keeps as the object's label.
+        return f"{self._meta.verbose_name} #{self.pk}"
