@@ -6,9 +6,10 @@ the registry of ``core.sealed`` — the sealed columns and files each app regist
 cases and their timeline, mutual-aid claims, evidence and claim documents, …) — and re-encrypts
 every token and file still under an older key: columns in batches (each batch one transaction,
 rows locked), files one by one (atomic replacement, mode 0600), printing a progress line per
-batch. It is idempotent: a second run finds nothing to do, and the last line says how much is
-left under older keys (0 when done). Each run (not ``--dry-run``) writes one audit entry with
-the counts of the tables that hold data. When it reports 0 left, the old key can be removed.
+batch (per 100 files). It is idempotent: a second run finds nothing to do, and the last line
+says how much is left under older keys (0 when done). Each run (not ``--dry-run``) writes one
+audit entry with the counts of the tables that hold data. When it reports 0 left, the old key
+can be removed.
 Blind indexes are not touched: they use ``GONGHUI_BLIND_INDEX_KEY``, not the PII keys.
 Staff TOTP secrets have their own command (``rotate-totp-key``); run it too before an old key is
 dropped.
@@ -85,8 +86,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{left} left under older keys")
 
-    def _progress(self, label: str, total: int) -> Any:
+    def _progress(self, label: str, total: int, every: int = 1) -> Any:
         def report(done: int) -> None:
+            if done % every and done != total:
+                return
             shown = max(total, done)
             pct = 100 * done // shown if shown else 100
             self.stdout.write(f"{label}: {done}/{shown} ({pct}%)")
@@ -107,7 +110,7 @@ class Command(BaseCommand):
     def _rotate_files(self, files: sealed.SealedFiles) -> int:
         total = sealed.count_stale_files(files)
         try:
-            return sealed.rotate_files(files, progress=self._progress(files.label, total))
+            return sealed.rotate_files(files, progress=self._progress(files.label, total, 100))
         except crypto.DecryptionError as exc:
             raise CommandError(
                 f"{files.label}: a file does not decrypt ({exc}); is its key still in "
