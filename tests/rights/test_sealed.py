@@ -132,3 +132,48 @@ def test_the_timeline_stays_append_only_but_can_be_resealed(world, boss):
             cur.execute(f"UPDATE {table} SET {q('text')} = %s WHERE id = %s", [token, entry.pk])
     assert CaseEntry.objects.get(pk=entry.pk).text == NOTE
     assert raw_column(CaseEntry, "text")[-1] == token
+
+
+@postgres_only()
+def test_the_resealable_append_only_tables_name_their_sealed_columns():
+    from gonghui.core.dbtriggers import resealable_columns
+
+    assert resealable_columns(connection) == {
+        "assistance_fileevent": ["note"],
+        "rights_caseentry": ["text"],
+    }
+
+
+@postgres_only()
+def test_a_role_allowed_to_update_only_the_sealed_column_can_reseal_and_nothing_else(world, boss):
+    """How a runtime role without UPDATE on append-only tables rotates keys: a column grant on
+    the columns ``resealable_columns`` names, the trigger refusing the rest."""
+    case = intake(world.member, description=WHAT).case
+    entry = services.case_note(case=case, text=NOTE, actor=boss)
+    role, q = "gonghui_h3_reseal_probe", connection.ops.quote_name
+    table = q("rights_caseentry")
+    token = crypto.encrypt(NOTE, purpose="rights.caseentry.text")
+    with connection.cursor() as cur:  # rolled back with the test's transaction
+        cur.execute("SELECT current_schema()")
+        schema = q(cur.fetchone()[0])
+        cur.execute(f"CREATE ROLE {role} NOLOGIN")
+        cur.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        cur.execute(f"GRANT SELECT ON {table} TO {role}")
+        cur.execute(f"GRANT UPDATE ({q('text')}) ON {table} TO {role}")
+
+    def as_role(sql, params, *, reseal):
+        with transaction.atomic(), connection.cursor() as cur:
+            if reseal:
+                sealed.allow_reseal()
+            cur.execute(f"SET LOCAL ROLE {role}")
+            cur.execute(sql, params)
+
+    set_text = f"UPDATE {table} SET {q('text')} = %s WHERE id = %s"
+    with pytest.raises(DatabaseError, match="permission denied"):
+        as_role(f"UPDATE {table} SET {q('kind')} = 'closed' WHERE id = %s", [entry.pk], reseal=True)
+    with pytest.raises(DatabaseError, match="permission denied"):
+        as_role(f"DELETE FROM {table} WHERE id = %s", [entry.pk], reseal=True)
+    with pytest.raises(DatabaseError, match="append-only"):
+        as_role(set_text, [token, entry.pk], reseal=False)
+    as_role(set_text, [token, entry.pk], reseal=True)
+    assert raw_column(CaseEntry, "text")[-1] == token

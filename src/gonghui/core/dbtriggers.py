@@ -87,3 +87,28 @@ def append_only_resealable(table: str, columns: list[str]) -> migrations.RunPyth
         )
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+def resealable_columns(connection: Any) -> dict[str, list[str]]:
+    """PostgreSQL: the append-only tables whose trigger lets the key rotation re-encrypt some
+    columns, with those columns (read back from the triggers' arguments).
+
+    A runtime database role that has no UPDATE on append-only tables needs
+    ``GRANT UPDATE (<columns>) ON <table>`` on exactly these for ``gonghui rotate-pii-key``;
+    the trigger still refuses any other change."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname, t.tgnargs, t.tgargs FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE n.nspname = current_schema() AND t.tgname = c.relname || '_append_only' "
+            "AND p.proname = 'gonghui_refuse_change_but_reseal' ORDER BY 1"
+        )
+        rows = cur.fetchall()
+    return {
+        table: [a.decode() for a in bytes(args).split(b"\x00")[:nargs]]
+        for table, nargs, args in rows
+    }
