@@ -182,7 +182,9 @@ DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'gonghui.sqlite3'}"
 # by any command with GONGHUI_DB_AS_OWNER=true. After a migrate the owner grants the runtime
 # role (GONGHUI_DB_RUNTIME_ROLE, by default the user of DATABASE_URL; core.dbroles).
 DATABASE_MIGRATE_URL = env("DATABASE_MIGRATE_URL") or ""
-_DDL_COMMANDS = {"migrate", "flush", "createcachetable"}
+# rotate-pii-key re-encrypts sealed columns of append-only tables (the trigger lets only that
+# through), which the runtime role may not UPDATE at all: it runs as the owner too.
+_DDL_COMMANDS = {"migrate", "flush", "createcachetable", "rotate_pii_key"}
 GONGHUI_DB_AS_OWNER = bool(DATABASE_MIGRATE_URL) and (
     env_bool("GONGHUI_DB_AS_OWNER")
     or (len(sys.argv) > 1 and sys.argv[1].replace("-", "_") in _DDL_COMMANDS)

@@ -43,7 +43,7 @@ URLS = {
 }
 
 
-@pytest.mark.parametrize("command", ["migrate", "flush", "createcachetable"])
+@pytest.mark.parametrize("command", ["migrate", "flush", "createcachetable", "rotate-pii-key"])
 def test_ddl_commands_connect_as_the_owner(command):
     assert _probe(["gonghui", command], **URLS) == ["gonghui_owner", "gonghui", "gonghui_app"]
 

@@ -30,3 +30,11 @@ class AssistanceConfig(AppConfig):
 
         servicekinds.register("assistance.visit", _("Hardship visit"))
         servicekinds.register("assistance.grant", _("Hardship grant"))
+
+        from gonghui.core import sealed
+
+        from .models import FileEvent, HardshipDocument, HardshipFile, HelpRecord, HouseholdMember
+
+        for model in (HardshipFile, HouseholdMember, FileEvent, HelpRecord, HardshipDocument):
+            sealed.register_columns(model)
+        sealed.register_files(HardshipDocument, folder="assistance/documents")

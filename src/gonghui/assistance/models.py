@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.models import AppendOnlyModel
+from gonghui.core.sealed import SealedIntegerField, SealedTextField
 from gonghui.members.models import Member
 from gonghui.orgs.models import Org
 
@@ -66,33 +69,46 @@ class HardshipFile(models.Model):
     )
     category = models.CharField(_("Category"), max_length=12, choices=Category.choices)
     worker_type = models.CharField(_("Type"), max_length=16, choices=WorkerType.choices)
-    main_cause = models.CharField(_("Main cause"), max_length=16, choices=Cause.choices)
-    secondary_cause_1 = models.CharField(
+    # Sealed at rest (core.sealed): causes, incomes, housing and health. The database cannot
+    # compare them, so their rules (causes distinct and in order, amounts not negative) are
+    # checked by the service and by ``clean()``/the validators.
+    main_cause = SealedTextField(_("Main cause"), max_length=16, choices=Cause.choices)
+    secondary_cause_1 = SealedTextField(
         _("Secondary cause 1"), max_length=16, choices=Cause.choices, blank=True, default=""
     )
-    secondary_cause_2 = models.CharField(
+    secondary_cause_2 = SealedTextField(
         _("Secondary cause 2"), max_length=16, choices=Cause.choices, blank=True, default=""
     )
-    secondary_cause_3 = models.CharField(
+    secondary_cause_3 = SealedTextField(
         _("Secondary cause 3"), max_length=16, choices=Cause.choices, blank=True, default=""
     )
-    applicant_income_fen = models.BigIntegerField(
-        _("Applicant's income (fen, last 12 months)"), default=0
+    applicant_income_fen = SealedIntegerField(
+        _("Applicant's income (fen, last 12 months)"),
+        default=0,
+        validators=[MinValueValidator(0)],
     )
-    other_income_fen = models.BigIntegerField(
-        _("Other household income (fen, last 12 months)"), default=0
+    other_income_fen = SealedIntegerField(
+        _("Other household income (fen, last 12 months)"),
+        default=0,
+        validators=[MinValueValidator(0)],
     )
     household_size = models.PositiveSmallIntegerField(_("Household size"), default=1)
-    household_income_fen = models.BigIntegerField(
-        _("Household income (fen, last 12 months)"), default=0, editable=False
+    household_income_fen = SealedIntegerField(
+        _("Household income (fen, last 12 months)"),
+        default=0,
+        editable=False,
+        validators=[MinValueValidator(0)],
     )
-    per_capita_income_fen = models.BigIntegerField(
-        _("Per-capita income (fen per year)"), default=0, editable=False
+    per_capita_income_fen = SealedIntegerField(
+        _("Per-capita income (fen per year)"),
+        default=0,
+        editable=False,
+        validators=[MinValueValidator(0)],
     )
-    housing = models.CharField(_("Housing"), max_length=12, choices=Housing.choices)
-    housing_note = models.CharField(_("Housing details"), max_length=200, blank=True)
-    health_note = models.CharField(_("Health"), max_length=200, blank=True)
-    evidence_note = models.TextField(_("Evidence checked"), blank=True)
+    housing = SealedTextField(_("Housing"), max_length=12, choices=Housing.choices)
+    housing_note = SealedTextField(_("Housing details"), max_length=200, blank=True)
+    health_note = SealedTextField(_("Health"), max_length=200, blank=True)
+    evidence_note = SealedTextField(_("Evidence checked"), blank=True)
     status = models.CharField(
         _("Status"), max_length=12, choices=Status.choices, default=Status.APPLIED
     )
@@ -111,7 +127,7 @@ class HardshipFile(models.Model):
     next_review_on = models.DateField(_("Next review due"), null=True, blank=True)
     reminded_on = models.DateField(_("Review reminder sent on"), null=True, blank=True)
     closed_on = models.DateField(_("Closed on"), null=True, blank=True)
-    close_reason = models.CharField(_("Reason for closing"), max_length=200, blank=True)
+    close_reason = SealedTextField(_("Reason for closing"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     class Meta:
@@ -119,31 +135,8 @@ class HardshipFile(models.Model):
         verbose_name_plural = _("Hardship files")
         indexes = [models.Index(fields=["status", "next_review_on"])]
         constraints = [
-            # Secondary causes: never the main cause, never twice, filled from the first slot.
             models.CheckConstraint(
-                condition=~Q(secondary_cause_1=models.F("main_cause"))
-                & ~Q(secondary_cause_2=models.F("main_cause"))
-                & ~Q(secondary_cause_3=models.F("main_cause")),
-                name="hardship_secondary_not_main",
-            ),
-            models.CheckConstraint(
-                condition=(
-                    Q(secondary_cause_2="") | ~Q(secondary_cause_2=models.F("secondary_cause_1"))
-                )
-                & (Q(secondary_cause_3="") | ~Q(secondary_cause_3=models.F("secondary_cause_1")))
-                & (Q(secondary_cause_3="") | ~Q(secondary_cause_3=models.F("secondary_cause_2"))),
-                name="hardship_secondary_distinct",
-            ),
-            models.CheckConstraint(
-                condition=(Q(secondary_cause_2="") | ~Q(secondary_cause_1=""))
-                & (Q(secondary_cause_3="") | ~Q(secondary_cause_2="")),
-                name="hardship_secondary_in_order",
-            ),
-            models.CheckConstraint(
-                condition=Q(household_size__gte=1)
-                & Q(applicant_income_fen__gte=0)
-                & Q(other_income_fen__gte=0),
-                name="hardship_income_nonneg",
+                condition=Q(household_size__gte=1), name="hardship_household_size"
             ),
             # One open file per member (a closed one may be followed by a new one: 返困).
             models.UniqueConstraint(
@@ -153,6 +146,16 @@ class HardshipFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member.name} · {self.get_category_display()}"
+
+    def clean(self) -> None:
+        """The rules the database checked before the causes were sealed: secondary causes are
+        never the main cause, never repeated, and filled from the first slot."""
+        slots = [self.secondary_cause_1, self.secondary_cause_2, self.secondary_cause_3]
+        picked = [c for c in slots if c]
+        if slots[: len(picked)] != picked:
+            raise ValidationError(_("Fill the secondary causes from the first one."))
+        if self.main_cause in picked or len(set(picked)) != len(picked):
+            raise ValidationError(_("Each cause can be given once."))
 
     @property
     def secondary_causes(self) -> list[str]:
@@ -188,17 +191,16 @@ class HouseholdMember(models.Model):
     relation = models.CharField(_("Relation"), max_length=8, choices=Relation.choices)
     name = models.CharField(_("Full name"), max_length=60)
     birth_date = models.DateField(_("Birth date"))
-    health = models.CharField(
+    health = SealedTextField(
         _("Health"), max_length=10, choices=Health.choices, default=Health.HEALTHY
     )
-    income_fen = models.BigIntegerField(_("Income (fen, last 12 months)"), default=0)
+    income_fen = SealedIntegerField(
+        _("Income (fen, last 12 months)"), default=0, validators=[MinValueValidator(0)]
+    )
 
     class Meta:
         verbose_name = _("Household member")
         verbose_name_plural = _("Household members")
-        constraints = [
-            models.CheckConstraint(condition=Q(income_fen__gte=0), name="household_income_nonneg")
-        ]
 
     def __str__(self) -> str:
         return f"{self.get_relation_display()} {self.name}"
@@ -211,7 +213,7 @@ class FileEvent(AppendOnlyModel):
     action = models.CharField(_("Action"), max_length=16)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
-    note = models.CharField(_("Note"), max_length=200, blank=True)
+    note = SealedTextField(_("Note"), max_length=200, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -263,7 +265,7 @@ class HelpRecord(models.Model):
     kind = models.CharField(_("Kind of help"), max_length=12, choices=HelpKind.choices)
     amount_fen = models.BigIntegerField(_("Amount (fen)"), default=0)
     given_on = models.DateField(_("Date"))
-    note = models.CharField(_("Note"), max_length=200, blank=True)
+    note = SealedTextField(_("Note"), max_length=200, blank=True)
     paid_by = models.ForeignKey(
         Org, verbose_name=_("Paying union"), on_delete=models.PROTECT, related_name="+"
     )
@@ -292,13 +294,13 @@ class HelpRecord(models.Model):
 
 
 class HardshipDocument(models.Model):
-    """An evidence document of a file (income proof, medical record…), stored privately
-    (core.uploads) and served only to those who may open the file."""
+    """An evidence document of a file (income proof, medical record…), stored encrypted
+    (core.uploads) and served only to those who may open the file; its name is sealed too."""
 
     file = models.ForeignKey(
         HardshipFile, verbose_name=_("File"), on_delete=models.PROTECT, related_name="documents"
     )
-    name = models.CharField(_("File name"), max_length=120)
+    name = SealedTextField(_("File name"), max_length=120)
     content_type = models.CharField(_("Type"), max_length=40)
     size = models.PositiveIntegerField(_("Size (bytes)"))
     sha256 = models.CharField(max_length=64)
@@ -313,4 +315,5 @@ class HardshipDocument(models.Model):
         verbose_name_plural = _("Evidence documents")
 
     def __str__(self) -> str:
-        return self.name
+        # Not the (sealed) name: this is what the audit log keeps as the object's label.
+        return f"{self._meta.verbose_name} #{self.pk}"

@@ -82,6 +82,43 @@ def decrypt(token: str, *, purpose: str) -> str:
         raise DecryptionError("ciphertext does not authenticate") from None
 
 
+BLOB_MAGIC = f"{VERSION}.".encode()
+
+
+def encrypt_bytes(data: bytes, *, purpose: str) -> bytes:
+    """Binary form of ``encrypt`` for files: ``b"v1.<kid>." + nonce(12) + ciphertext+tag``."""
+    kid, ring = _keyring(settings.GONGHUI_PII_KEYS)
+    nonce = os.urandom(12)
+    return f"{VERSION}.{kid}.".encode() + nonce + ring[kid].encrypt(nonce, data, purpose.encode())
+
+
+def blob_key_id(blob: bytes) -> str | None:
+    """The key id of an ``encrypt_bytes`` blob, or None if ``blob`` is not one (plain bytes)."""
+    if not blob.startswith(BLOB_MAGIC):
+        return None
+    kid, sep, _rest = blob[len(BLOB_MAGIC) : len(BLOB_MAGIC) + 64].partition(b".")
+    if not sep or not kid:
+        return None
+    try:
+        return kid.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def decrypt_bytes(blob: bytes, *, purpose: str) -> bytes:
+    kid = blob_key_id(blob)
+    if kid is None:
+        raise DecryptionError("not an encrypted blob")
+    _, ring = _keyring(settings.GONGHUI_PII_KEYS)
+    if kid not in ring:
+        raise DecryptionError(f"no key {kid!r} in GONGHUI_PII_KEYS")
+    raw = blob[len(BLOB_MAGIC) + len(kid) + 1 :]
+    try:
+        return ring[kid].decrypt(raw[:12], raw[12:], purpose.encode())
+    except Exception:
+        raise DecryptionError("ciphertext does not authenticate") from None
+
+
 @lru_cache(maxsize=4)
 def _index_key(spec: str) -> bytes:
     return base64.b64decode(spec)

@@ -1,5 +1,5 @@
-"""Private uploads, generic: checked by content, size-capped, stored under a random name in
-``settings.PRIVATE_ROOT/<folder>/`` and served only by a view that has checked permission.
+"""Private uploads, generic: checked by content, size-capped, stored encrypted under a random
+name in ``settings.PRIVATE_ROOT/<folder>/`` and served only by a view that has checked permission.
 
 - Only PDF, JPEG and PNG: the first bytes (magic) decide, and the name's extension must agree
   (a program renamed ``.pdf`` is refused).
@@ -8,6 +8,10 @@
   refused; the cleaned name is kept for display only; the stored name is random.
 - ``stored_path`` resolves a stored name only inside its folder, so a crafted name cannot reach
   another file; ``file_response`` sends it with ``no-store`` and ``nosniff`` as an attachment.
+- At rest a file is AES-256-GCM ciphertext under the PII keys (``core.crypto.encrypt_bytes``,
+  the folder and stored name as associated data, so a file cannot stand in for another one),
+  written with mode 0600; ``read_stored``/``file_response`` decrypt it for an authorised viewer.
+  ``gonghui rotate-pii-key`` re-encrypts the files registered with ``core.sealed.register_files``.
 
 Apps call ``check_upload`` → ``store`` inside their service, and ``remove_quietly`` when the
 transaction that should have recorded the file fails.
@@ -16,6 +20,7 @@ transaction that should have recorded the file fails.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import secrets
 import unicodedata
@@ -27,7 +32,9 @@ from django.conf import settings
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 
+from . import crypto
 from .errors import Refused
+from .sealed import write_private
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NAME_CHARS = 120
@@ -77,7 +84,7 @@ def clean_name(name: Any, *, field: str = "document") -> str:
             message=_("A file name must not contain control characters."),
             field=field,
         )
-    cleaned = unicodedata.normalize("NFC", raw.strip())
+    cleaned = unicodedata.normalize("NFC", raw.strip()).lstrip(".")
     stem, dot, ext = cleaned.rpartition(".")
     if not dot or not stem:
         raise Refused(
@@ -104,7 +111,7 @@ def check_upload(
     def too_large() -> Refused:
         return Refused(
             code="document_too_large",
-            message=_("A file may be at most %(mb)s MB.") % {"mb": round(max_bytes / 2**20, 1)},
+            message=_("A file may be at most %(mb)s MB.") % {"mb": f"{max_bytes / 2**20:g}"},
             field=field,
         )
 
@@ -136,11 +143,17 @@ def check_upload(
     )
 
 
+def file_purpose(folder: str, stored_name: str) -> str:
+    """The associated data of a stored file's ciphertext."""
+    return f"uploads.{folder}/{stored_name}"
+
+
 def store(upload: CheckedUpload, *, folder: str) -> str:
-    """Write the checked bytes under a fresh random name in ``folder``; returns that name."""
+    """Encrypt the checked bytes into a new file (mode 0600) under a fresh random name in
+    ``folder``; returns that name."""
     stored = secrets.token_hex(20) + EXTENSION_OF[upload.content_type]
-    with open(folder_path(folder) / stored, "xb") as fh:
-        fh.write(upload.data)
+    blob = crypto.encrypt_bytes(upload.data, purpose=file_purpose(folder, stored))
+    write_private(folder_path(folder) / stored, blob)
     return stored
 
 
@@ -161,12 +174,32 @@ def remove_quietly(stored_names: list[str], *, folder: str) -> None:
             path.unlink(missing_ok=True)
 
 
-def file_response(path: Path, *, content_type: str, download_name: str) -> FileResponse:
-    """Send a private file: never cached, never sniffed, as an attachment."""
+def read_stored(stored_name: str, *, folder: str) -> bytes | None:
+    """The plain bytes of a stored file (None if there is no such file in ``folder``).
+    Raises ``crypto.DecryptionError`` if it does not decrypt (tampered, moved, key missing)."""
+    path = stored_path(stored_name, folder=folder)
+    if path is None:
+        return None
+    return crypto.decrypt_bytes(path.read_bytes(), purpose=file_purpose(folder, stored_name))
+
+
+def read_path(path: Path) -> bytes:
+    """The plain bytes of a file returned by ``stored_path`` (its folder is in its path)."""
+    root = Path(settings.PRIVATE_ROOT).resolve()
+    resolved = path.resolve()
+    folder = resolved.parent.relative_to(root).as_posix()
+    return crypto.decrypt_bytes(resolved.read_bytes(), purpose=file_purpose(folder, resolved.name))
+
+
+def file_response(
+    path: Path, *, content_type: str, download_name: str, as_attachment: bool = True
+) -> FileResponse:
+    """Send a private file (``path`` from ``stored_path``), decrypted: never cached, never
+    sniffed, as an attachment unless told otherwise."""
     response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
+        io.BytesIO(read_path(path)),
         content_type=content_type,
-        as_attachment=True,
+        as_attachment=as_attachment,
         filename=download_name,
     )
     response["Cache-Control"] = "private, no-store"

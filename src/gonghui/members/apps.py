@@ -6,3 +6,13 @@ class MembersConfig(AppConfig):
     name = "gonghui.members"
     label = "members"
     verbose_name = _("Member")
+
+    def ready(self) -> None:
+        from gonghui.core import sealed
+
+        from .models import PURPOSE_BIRTH_DATE, PURPOSE_ID_NUMBER, PURPOSE_PHONE, Enrolment, Member
+
+        # Personal data sealed by members.pii, re-encrypted by ``gonghui rotate-pii-key``.
+        pii = {"id_number_cipher": PURPOSE_ID_NUMBER, "phone_cipher": PURPOSE_PHONE}
+        sealed.register_columns(Member, {**pii, "birth_date_cipher": PURPOSE_BIRTH_DATE})
+        sealed.register_columns(Enrolment, pii)

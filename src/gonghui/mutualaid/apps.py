@@ -33,3 +33,12 @@ class MutualAidConfig(AppConfig):
         from gonghui.members import servicekinds
 
         servicekinds.register("mutualaid.claim_paid", _("Mutual-aid claim paid"))
+
+        from gonghui.core import sealed
+
+        from .models import AidClaim, ClaimDocument
+        from .services.documents import FOLDER
+
+        sealed.register_columns(AidClaim)
+        sealed.register_columns(ClaimDocument)
+        sealed.register_files(ClaimDocument, folder=FOLDER)

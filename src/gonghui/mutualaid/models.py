@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gonghui.core.sealed import SealedTextField
 from gonghui.members.models import Member
 from gonghui.orgs.models import Enterprise, Org
 
@@ -319,7 +320,8 @@ class AidClaim(models.Model):
     category = models.ForeignKey(
         BenefitCategory, verbose_name=_("Category"), on_delete=models.PROTECT, related_name="+"
     )
-    hospital = models.CharField(_("Hospital"), max_length=120)
+    # Sealed at rest (core.sealed): the hospital and the reviewer's reason text tell of health.
+    hospital = SealedTextField(_("Hospital"), max_length=120)
     invoice_no = models.CharField(_("Invoice number"), max_length=40)
     invoice_date = models.DateField(_("Invoice date"))
     amount_fen = models.BigIntegerField(_("Eligible amount (fen)"))
@@ -329,7 +331,7 @@ class AidClaim(models.Model):
     reject_reason = models.CharField(
         _("Reason"), max_length=20, choices=RejectReason.choices, blank=True, default=""
     )
-    reject_text = models.CharField(_("Reason text"), max_length=300, blank=True, default="")
+    reject_text = SealedTextField(_("Reason text"), max_length=300, blank=True, default="")
     payout_fen = models.BigIntegerField(_("Payout (fen)"), null=True, blank=True)
     explanation = models.JSONField(_("Explanation"), default=list, blank=True)
     submitted_at = models.DateTimeField(_("Submitted at"))
@@ -373,12 +375,13 @@ class AidClaim(models.Model):
 
 
 class ClaimDocument(models.Model):
-    """A file of a claim, stored under ``PRIVATE_ROOT`` with a random name; never a public URL."""
+    """A file of a claim, stored encrypted under ``PRIVATE_ROOT`` with a random name (core.uploads);
+    never a public URL. Its original name (often a diagnosis) is sealed too."""
 
     claim = models.ForeignKey(
         AidClaim, verbose_name=_("Claim"), on_delete=models.PROTECT, related_name="documents"
     )
-    original_name = models.CharField(_("File name"), max_length=120)
+    original_name = SealedTextField(_("File name"), max_length=120)
     stored_name = models.CharField(max_length=80, unique=True, editable=False)
     content_type = models.CharField(_("Type"), max_length=40)
     size = models.PositiveIntegerField(_("Size (bytes)"))
@@ -391,4 +394,5 @@ class ClaimDocument(models.Model):
         ordering = ["claim", "id"]
 
     def __str__(self) -> str:
-        return self.original_name
+        # Not the (sealed) name: this is what the audit log keeps as the object's label.
+        return f"{self._meta.verbose_name} #{self.pk}"

@@ -4,13 +4,14 @@ the claim's documents (the member's own only; every opening audited)."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gonghui.core import uploads
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.members.models import Member
@@ -127,13 +128,8 @@ def serve_document(
         via=via,
         ip=client_ip(request),
     )
-    response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115 - FileResponse closes it
-        content_type=doc.content_type,
-        as_attachment=False,
-        filename=doc.original_name,
+    response = uploads.file_response(
+        path, content_type=doc.content_type, download_name=doc.original_name, as_attachment=False
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

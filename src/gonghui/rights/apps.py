@@ -29,3 +29,11 @@ class RightsConfig(AppConfig):
 
         servicekinds.register("rights.consultation", _("Legal consultation"))
         servicekinds.register("rights.case_closed", _("Rights case closed"))
+
+        from gonghui.core import sealed
+
+        from .models import CaseEntry, RightsCase
+
+        # The contact phone of an anonymous intake was already a core.crypto token.
+        sealed.register_columns(RightsCase, {"contact_phone_cipher": "rights.contact_phone"})
+        sealed.register_columns(CaseEntry)

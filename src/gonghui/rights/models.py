@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.models import AppendOnlyModel
+from gonghui.core.sealed import SealedTextField
 from gonghui.members.models import Member
 from gonghui.orgs.models import Enterprise, Org
 
@@ -86,7 +87,7 @@ class RightsCase(models.Model):
     contact_phone_cipher = models.TextField(blank=True, editable=False)
     contact_phone_masked = models.CharField(_("Contact phone"), max_length=11, blank=True)
     access_code_hash = models.CharField(max_length=64, blank=True, editable=False)
-    description = models.TextField(_("What happened"))
+    description = SealedTextField(_("What happened"))  # sealed at rest (core.sealed)
     enterprise = models.ForeignKey(
         Enterprise,
         verbose_name=_("Employer"),
@@ -190,7 +191,7 @@ class CaseEntry(AppendOnlyModel):
 
     case = models.ForeignKey(RightsCase, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(_("Kind"), max_length=10, choices=Kind.choices)
-    text = models.TextField(_("Text"), blank=True)
+    text = SealedTextField(_("Text"), blank=True)  # sealed at rest (core.sealed)
     is_public = models.BooleanField(_("Shown to the applicant"), default=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

@@ -25,13 +25,18 @@ COLLECTIVE = "车间三名工人被拖欠两个月工资，老板称资金周转
 CONSULTATION = "试用期被辞退，公司不给任何补偿，这样合法吗？"
 
 
+def _has_case(description: str) -> bool:
+    """Descriptions are sealed at rest (no query can match them): compare the opened texts."""
+    return description in set(RightsCase.objects.values_list("description", flat=True))
+
+
 def _cases() -> int:
     User = get_user_model()
     boss = User.objects.get(username="fed_admin")
     lawyer = User.objects.get(username="lawyer")
     created = 0
     member = member_by_phone(data.DEMO_MEMBER_PHONE)
-    if member is not None and not RightsCase.objects.filter(description=DEMO_COMPLAINT).exists():
+    if member is not None and not _has_case(DEMO_COMPLAINT):
         case = services.case_intake(
             kind="complaint",
             case_type="wage_arrears",
@@ -48,7 +53,7 @@ def _cases() -> int:
         )
         created += 1
 
-    if not RightsCase.objects.filter(description=COLLECTIVE).exists():
+    if not _has_case(COLLECTIVE):
         enterprise = Enterprise.objects.filter(union__code="YH-KM-03").order_by("pk").first()
         workers = list(
             Member.objects.filter(enterprise=enterprise, status=Member.Status.ACTIVE).order_by(
@@ -83,7 +88,7 @@ def _cases() -> int:
             )
             created += 1
 
-    if not RightsCase.objects.filter(description=CONSULTATION).exists():
+    if not _has_case(CONSULTATION):
         case = services.case_intake(
             kind="consultation",
             case_type="consultation",

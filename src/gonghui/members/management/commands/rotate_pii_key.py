@@ -1,13 +1,18 @@
-"""``gonghui rotate-pii-key``: re-encrypt personal data under the active key.
+"""``gonghui rotate-pii-key``: re-encrypt everything sealed under an older PII key.
 
-After a new key is put first in ``GONGHUI_PII_KEYS`` (``"k2:...,k1:..."``), this command
-re-encrypts every member's and enrolment's ID number and phone, and every member's birth date,
-whose token is still under an older key, in batches (each batch one transaction, rows locked), printing a progress line per
-batch. It is idempotent: a second run finds nothing to do. Each run (not ``--dry-run``) writes one
-audit entry with the counts. When it reports 0 rows left, the old key can be removed.
+After a new key is put first in ``GONGHUI_PII_KEYS`` (``"k2:...,k1:..."``), this command walks
+the registry of ``core.sealed`` — the sealed columns and files each app registers in its
+``AppConfig.ready()`` (members' and enrolments' ID numbers and phones, hardship files, rights
+cases and their timeline, mutual-aid claims, evidence and claim documents, …) — and re-encrypts
+every token and file still under an older key: columns in batches (each batch one transaction,
+rows locked), files one by one (atomic replacement, mode 0600), printing a progress line per
+batch (per 100 files). It is idempotent: a second run finds nothing to do, and the last line
+says how much is left under older keys (0 when done). Each run (not ``--dry-run``) writes one
+audit entry with the counts of the tables that hold data. When it reports 0 left, the old key
+can be removed.
 Blind indexes are not touched: they use ``GONGHUI_BLIND_INDEX_KEY``, not the PII keys.
-Other tables encrypt under the same keys and have their own commands (``rotate-totp-key`` for
-staff TOTP secrets); run every one of them before an old key is dropped.
+Staff TOTP secrets have their own command (``rotate-totp-key``); run it too before an old key is
+dropped.
 """
 
 from __future__ import annotations
@@ -15,58 +20,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import transaction
 
-from gonghui.core import crypto
+from gonghui.core import crypto, sealed
 from gonghui.core.audit import audit_record
-from gonghui.members.models import (
-    PURPOSE_BIRTH_DATE,
-    PURPOSE_ID_NUMBER,
-    PURPOSE_PHONE,
-    Enrolment,
-    Member,
-)
 
-Fields = tuple[tuple[str, str], ...]
-FIELDS: Fields = (("id_number_cipher", PURPOSE_ID_NUMBER), ("phone_cipher", PURPOSE_PHONE))
-# Each model with its sealed columns (column, purpose).
-MODELS: tuple[tuple[type[models.Model], Fields], ...] = (
-    (Member, (*FIELDS, ("birth_date_cipher", PURPOSE_BIRTH_DATE))),
-    (Enrolment, FIELDS),
-)
 ACTOR = "gonghui rotate-pii-key"
-
-
-def _active_prefix() -> str:
-    return f"{crypto.VERSION}.{crypto.active_key_id()}."
-
-
-def stale_q(prefix: str, fields: Fields = FIELDS) -> Q:
-    """Rows with at least one encrypted field not under the active key."""
-    q = Q()
-    for field, _purpose in fields:
-        q |= ~Q(**{f"{field}__startswith": prefix})
-    return q
-
-
-def reencrypt_row(row: models.Model, prefix: str, fields: Fields = FIELDS) -> bool:
-    """Re-encrypt the fields of ``row`` that are not under the active key; True if any changed."""
-    changed = False
-    for field, purpose in fields:
-        token = getattr(row, field)
-        if token.startswith(prefix):
-            continue
-        plain = crypto.decrypt(token, purpose=purpose)
-        setattr(row, field, crypto.encrypt(plain, purpose=purpose))
-        changed = True
-    return changed
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt members' and enrolments' ID numbers and phones, and members' birth dates, "
-        "under the active PII key."
+        "Re-encrypt every sealed column and file (core.sealed registry) under the active PII key."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -83,18 +47,29 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         dry_run: bool = options["dry_run"]
         active = crypto.active_key_id()
-        prefix = _active_prefix()
         counts: dict[str, int] = {}
-        for model, fields in MODELS:
-            label = model._meta.label_lower
-            total = model._default_manager.filter(stale_q(prefix, fields)).count()
+        for entry in sealed.registered_columns():
+            if not sealed.count_rows(entry):
+                continue  # nothing sealed in this table
+            total = sealed.count_stale(entry)
             if dry_run:
                 self.stdout.write(
-                    f"{label}: {total} rows would be re-encrypted under key {active!r}"
+                    f"{entry.label}: {total} rows would be re-encrypted under key {active!r}"
                 )
-                counts[label] = total
+            else:
+                total = self._rotate_columns(entry, total, batch_size)
+            counts[entry.label] = total
+        for files in sealed.registered_files():
+            if not sealed.count_files(files):
                 continue
-            counts[label] = self._rotate(model, fields, prefix, total, batch_size)
+            if dry_run:
+                total = sealed.count_stale_files(files)
+                self.stdout.write(
+                    f"{files.label}: {total} files would be re-encrypted under key {active!r}"
+                )
+            else:
+                total = self._rotate_files(files)
+            counts[files.label] = total
         if dry_run:
             self.stdout.write("dry run: nothing changed")
             return
@@ -106,32 +81,38 @@ class Command(BaseCommand):
             )
         done = ", ".join(f"{k}={v}" for k, v in counts.items())
         self.stdout.write(self.style.SUCCESS(f"re-encrypted under key {active!r}: {done}"))
+        left = sum(sealed.count_stale(e) for e in sealed.registered_columns()) + sum(
+            sealed.count_stale_files(f) for f in sealed.registered_files()
+        )
+        self.stdout.write(f"{left} left under older keys")
 
-    def _rotate(
-        self, model: type[models.Model], fields: Fields, prefix: str, total: int, batch_size: int
-    ) -> int:
-        label = model._meta.label_lower
-        done = 0
-        last_pk: Any = None
-        manager = model._default_manager
-        while True:
-            with transaction.atomic():
-                qs = manager.select_for_update().filter(stale_q(prefix, fields)).order_by("pk")
-                if last_pk is not None:
-                    qs = qs.filter(pk__gt=last_pk)
-                rows = list(qs[:batch_size])
-                if not rows:
-                    break
-                try:
-                    changed = [row for row in rows if reencrypt_row(row, prefix, fields)]
-                except crypto.DecryptionError as exc:
-                    raise CommandError(
-                        f"{label}: a token does not decrypt ({exc}); is its key still in GONGHUI_PII_KEYS?"
-                    ) from None
-                manager.bulk_update(changed, [field for field, _purpose in fields])
-            last_pk = rows[-1].pk
-            done += len(changed)
+    def _progress(self, label: str, total: int, every: int = 1) -> Any:
+        def report(done: int) -> None:
+            if done % every and done != total:
+                return
             shown = max(total, done)
             pct = 100 * done // shown if shown else 100
             self.stdout.write(f"{label}: {done}/{shown} ({pct}%)")
-        return done
+
+        return report
+
+    def _rotate_columns(self, entry: sealed.SealedColumns, total: int, batch_size: int) -> int:
+        try:
+            return sealed.rotate_columns(
+                entry, batch_size=batch_size, progress=self._progress(entry.label, total)
+            )
+        except crypto.DecryptionError as exc:
+            raise CommandError(
+                f"{entry.label}: a token does not decrypt ({exc}); is its key still in "
+                "GONGHUI_PII_KEYS?"
+            ) from None
+
+    def _rotate_files(self, files: sealed.SealedFiles) -> int:
+        total = sealed.count_stale_files(files)
+        try:
+            return sealed.rotate_files(files, progress=self._progress(files.label, total, 100))
+        except crypto.DecryptionError as exc:
+            raise CommandError(
+                f"{files.label}: a file does not decrypt ({exc}); is its key still in "
+                "GONGHUI_PII_KEYS?"
+            ) from None
