@@ -15,11 +15,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from gonghui.core import sms
+from gonghui.core import sms, throttle
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.identifiers import InvalidIdentifier, parse_id_number
-from gonghui.core.ratelimit import Rule, rate_hit
 from gonghui.core.timeutil import local_today, now
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import can
@@ -218,13 +217,13 @@ def enrolment_submit(
     return enrolment
 
 
-def enrolment_limits() -> tuple[Rule, Rule]:
+def enrolment_limits() -> tuple[throttle.Rule, throttle.Rule]:
     """Applications per proved phone and per IP (settings), counted in the database."""
     from django.conf import settings
 
     return (
-        Rule("members.enrol.phone", int(settings.GONGHUI_ENROL_MAX_PER_PHONE), 3600),
-        Rule("members.enrol.ip", int(settings.GONGHUI_ENROL_MAX_PER_IP), 3600),
+        throttle.Rule("members.enrol.phone", int(settings.GONGHUI_ENROL_MAX_PER_PHONE), 3600),
+        throttle.Rule("members.enrol.ip", int(settings.GONGHUI_ENROL_MAX_PER_IP), 3600),
     )
 
 
@@ -233,8 +232,9 @@ def _limit_submissions(*, phone_index: str, ip: str | None) -> None:
     ID number after ID number."""
     per_phone, per_ip = enrolment_limits()
     rules = [(per_phone, phone_index)] + ([(per_ip, ip)] if ip else [])
-    wait = rate_hit(rules)
-    if wait:
+    refusal = throttle.take(rules, durable=True)
+    if refusal is not None:
+        wait = refusal.retry_after
         raise Refused(
             code="rate_limited",
             message=_("Too many applications. Please try again in %(minutes)d minutes.")
