@@ -278,10 +278,24 @@ def _refuse_if_unavailable(*, id_index: str, phone_index: str) -> None:
         raise _id_number_unavailable()
 
 
-def _refuse_if_member(*, id_index: str, phone_index: str) -> None:
-    """A reviewer's refusal at approval: names the holder's union."""
-    """Refuse when a member already holds this ID number (naming the union) or this phone."""
+def _refuse_if_member(*, id_index: str, phone_index: str, actor: Any) -> None:
+    """A reviewer's refusal at approval, when a member already holds this ID number or phone.
+
+    The holder's union is named only when it lies in the reviewer's scope (``members.view``
+    there, ``orgs.scoping``); otherwise the refusal is generic, so that approval cannot be used
+    to find out who is a member of a union the reviewer may not see."""
     holder = Member.objects.filter(id_number_index=id_index).select_related("org").first()
+    if holder is not None and not can(actor, "members.view", holder.org):
+        raise Refused(
+            code="id_number_taken",
+            message=_(
+                "This ID number already belongs to a member of another union. The applicant "
+                "can ask that union for a transfer."
+            ),
+            field="id_number",
+            status=409,
+            data={},
+        )
     if holder is not None:
         active = holder.status == Member.Status.ACTIVE
         raise Refused(
@@ -346,7 +360,9 @@ def enrolment_approve(*, enrolment: Enrolment, actor: Any, ip: str | None = None
     with transaction.atomic():
         locked = _locked_enrolment(enrolment)
         _check_reviewer(actor, locked.org)
-        _refuse_if_member(id_index=locked.id_number_index, phone_index=locked.phone_index)
+        _refuse_if_member(
+            id_index=locked.id_number_index, phone_index=locked.phone_index, actor=actor
+        )
         id_number = pii.open_id_number(locked)
         parsed = parse_id_number(id_number, today=local_today())
         member = member_create(
