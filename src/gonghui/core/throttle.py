@@ -10,7 +10,8 @@ Two ways in, one store of record:
   intake per IP). ``durable=False`` (SMS codes) counts in the cache first, as an exact sliding
   window of ``count`` slot keys taken with ``cache.add`` (atomic SET NX on Redis); when the
   cache raises (Redis down) the same call is answered by the database.
-- ``hit/peek/give_back/clear`` (one key, cache first, database when the cache raises) and the
+- ``hit/peek/give_back/clear`` (one key, cache first, database when the cache raises; in the
+  cache a fixed window aligned to multiples of ``window``, one ``ADD`` + ``INCR``) and the
   ``db_*`` functions (database only) for callers with a cache scheme of their own
   (``staffauth.throttle``: failure counters and locks).
 
