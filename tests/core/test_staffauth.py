@@ -516,3 +516,16 @@ def test_rotate_totp_key_reencrypts_under_the_new_key(staff, settings):
     call_command("rotate_totp_key", stdout=(again := io.StringIO()))
     assert "'k9': 0" in again.getvalue()
     assert AuditEntry.objects.filter(action="staffauth.totp.rotate_key").count() == 2
+
+
+def test_totp_codes_are_nfkc_normalised_and_only_ascii_digits_count(staff):
+    # Issue #10 follow-up: full-width digits (a Chinese IME) are the same code; other digits
+    # (Arabic-Indic, which str.isdigit() takes) are refused, never a server error.
+    secret = activate_totp(staff)
+    totp = pyotp.TOTP(secret)
+    code = totp.now()
+    arabic = "".join(chr(0x0660 + int(d)) for d in code)
+    assert services.totp_verify(user=staff, code=arabic) is False
+    full_width = "".join(chr(0xFF10 + int(d)) for d in code)
+    assert services.totp_verify(user=staff, code=f" {full_width[:3]}\u3000{full_width[3:]} ")
+    assert services.totp_verify(user=staff, code=code) is False  # the same code, used once

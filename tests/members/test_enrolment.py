@@ -366,9 +366,28 @@ def test_approve_refuses_when_the_person_became_a_member_meanwhile(world, sms_ou
     reviewer = make_staff(world.union_a, Role.REVIEWER)
     exc = refused(enrolment_approve, enrolment=enrolment, actor=reviewer)
     assert (exc.code, exc.status, exc.field) == ("id_number_taken", 409, "id_number")
-    assert exc.data["holder_org"] == world.union_c.name
+    # union_c lies outside this reviewer's scope: not named (issue #10 follow-up; see below)
+    assert "holder_org" not in exc.data and world.union_c.name not in str(exc.message)
     enrolment.refresh_from_db()
     assert enrolment.status == "submitted" and Member.objects.count() == 1
     assert not AuditEntry.objects.filter(action="members.enrolment.approve").exists()
     # The reviewer can still reject it with a reason.
     enrolment_reject(enrolment=enrolment, actor=reviewer, reason="已是丙公司工会会员")
+
+
+def test_approve_names_the_holders_union_only_inside_the_reviewers_scope(world, sms_outbox):
+    # Issue #10 follow-up: a reviewer of union A must not learn that an ID number belongs to a
+    # member of union C (outside A's subtree); a township reviewer above both unions may.
+    enrolment = submit(org=world.union_a, n=62)
+    make_member(world.union_c, n=63, id_number=id_number_for(62))
+    outside = refused(
+        enrolment_approve, enrolment=enrolment, actor=make_staff(world.union_a, Role.REVIEWER)
+    )
+    assert (outside.code, outside.status, outside.field) == ("id_number_taken", 409, "id_number")
+    assert world.union_c.name not in str(outside.message)
+    assert "holder_org" not in outside.data
+    above = refused(
+        enrolment_approve, enrolment=enrolment, actor=make_staff(world.root, Role.FEDERATION_ADMIN)
+    )
+    assert world.union_c.name in str(above.message)
+    assert above.data["holder_org"] == world.union_c.name

@@ -92,3 +92,18 @@ def test_the_limit_is_counted_in_the_service_too(settings):
     with pytest.raises(Refused) as exc:
         submit(org=world.union_a, n=8402, verified_phone="13300008401", ip="10.1.1.1")
     assert exc.value.code == "rate_limited" and exc.value.status == 429
+
+
+def test_the_limits_are_counted_in_the_one_counter_table(settings):
+    # Issue #10 follow-up: one rate-limit mechanism (core.throttle, table core_ratecounter);
+    # neither the IP nor the phone is stored there in clear.
+    from gonghui.core.models import RateCounter
+    from gonghui.members import pii
+
+    settings.GONGHUI_ENROL_MAX_PER_PHONE = 1
+    world = make_world()
+    submit(org=world.union_a, n=8501, verified_phone="13300008501", ip="10.7.7.7")
+    buckets = list(RateCounter.objects.values_list("bucket", flat=True))
+    assert len(buckets) == 2
+    index = pii.phone_index("13300008501")
+    assert not any("10.7.7.7" in b or index in b for b in buckets)

@@ -312,3 +312,14 @@ def test_hourly_phone_limit_holds_when_redis_is_down(dead_redis, sms_outbox, mon
     assert exc.code == "rate_limited" and exc.data["scope"] == "phone"
     assert 3600 - 305 - 2 <= exc.data["retry_after"] <= 3600 - 305 + 1
     assert OtpChallenge.objects.count() == 5
+
+
+def test_counters_never_hold_the_ip_or_phone_in_clear_when_redis_is_down(dead_redis, sms_outbox):
+    # Issue #10 follow-up: one rate-limit mechanism (core.throttle), subjects stored as an HMAC.
+    from gonghui.core.models import RateCounter
+
+    otp_request(phone=PHONE, purpose="sign_in", ip="10.0.0.77")
+    buckets = list(RateCounter.objects.values_list("bucket", flat=True))
+    assert len(buckets) == 3
+    index = pii.phone_index(PHONE)
+    assert not any("10.0.0.77" in b or index in b for b in buckets), buckets

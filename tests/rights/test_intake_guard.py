@@ -124,3 +124,14 @@ def test_h5_anonymous_intake_without_the_proof_is_refused(world):
     r = c.post("/m/rights/new", data)
     assert r.status_code == 200 and 'data-testid="intake-error"' in r.content.decode()
     assert not RightsCase.objects.exists()
+
+
+def test_the_limit_is_counted_in_the_one_counter_table(world):
+    # Issue #10 follow-up: one rate-limit mechanism (core.throttle, table core_ratecounter);
+    # the IP is not stored in clear.
+    from gonghui.core.models import RateCounter
+
+    assert api_intake(api_solved(), ip="10.4.4.4").status_code == 201
+    buckets = list(RateCounter.objects.values_list("bucket", "count"))
+    assert len(buckets) == 2 and {c for _b, c in buckets} == {1}
+    assert not any("10.4.4.4" in b for b, _c in buckets)

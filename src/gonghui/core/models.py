@@ -171,36 +171,6 @@ class ChainSeal(AppendOnlyModel):
         return f"{self.chain} #{self.seq} ({self.after_id}, {self.upto_id}] {self.hash[:12]}"
 
 
-class RateLimitKey(models.Model):
-    """One row per rate-limited subject (an HMAC of scope and subject, never the subject itself):
-    locked while its hits are counted, so that concurrent requests count exactly."""
-
-    key = models.CharField(max_length=64, primary_key=True)
-
-    class Meta:
-        verbose_name = _("Rate-limit key")
-        verbose_name_plural = _("Rate-limit keys")
-
-    def __str__(self) -> str:
-        return self.key[:12]
-
-
-class RateLimitHit(models.Model):
-    """One counted request of a rate-limited subject (``core.ratelimit``). Kept in the database,
-    so a limit holds when the cache (Redis) is down or cleared."""
-
-    key = models.ForeignKey(RateLimitKey, on_delete=models.CASCADE, related_name="hits")
-    at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = _("Rate-limit hit")
-        verbose_name_plural = _("Rate-limit hits")
-        indexes = [models.Index(fields=["key", "at"], name="core_ratelimit_key_at")]
-
-    def __str__(self) -> str:
-        return f"{self.key_id[:12]}@{self.at:%Y-%m-%dT%H:%M:%S}"
-
-
 class UsedToken(models.Model):
     """A single-use token that was spent (a proof-of-work challenge): a second use collides on
     the primary key. Rows past ``expires_at`` can go; the token is refused by its age anyway."""
@@ -217,10 +187,12 @@ class UsedToken(models.Model):
 
 
 class RateCounter(models.Model):
-    """A fixed-window event counter (``core.throttle``): the database stand-in for the cache when
-    Redis is down, so that sign-in limits keep holding. The window starts at the key's first
-    event and ends at ``expires_at``; an expired row counts as absent and is reset by the next
-    event, and old rows are purged now and then."""
+    """A fixed-window event counter (``core.throttle``, the one rate-limit table): the store of
+    record of the durable limits (enrolment, anonymous intake) and the stand-in for the cache
+    when Redis is down (SMS codes, staff sign-in). ``bucket`` is an HMAC of the limit's key,
+    never a phone or an IP in clear. The window starts at the key's first event and ends at
+    ``expires_at``; an expired row counts as absent and is reset by the next event, and old rows
+    are purged now and then."""
 
     bucket = models.CharField(max_length=200, primary_key=True)
     count = models.IntegerField(default=0)

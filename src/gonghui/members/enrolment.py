@@ -15,11 +15,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from gonghui.core import sms
+from gonghui.core import sms, throttle
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.identifiers import InvalidIdentifier, parse_id_number
-from gonghui.core.ratelimit import Rule, rate_hit
 from gonghui.core.timeutil import local_today, now
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import can
@@ -218,13 +217,13 @@ def enrolment_submit(
     return enrolment
 
 
-def enrolment_limits() -> tuple[Rule, Rule]:
+def enrolment_limits() -> tuple[throttle.Rule, throttle.Rule]:
     """Applications per proved phone and per IP (settings), counted in the database."""
     from django.conf import settings
 
     return (
-        Rule("members.enrol.phone", int(settings.GONGHUI_ENROL_MAX_PER_PHONE), 3600),
-        Rule("members.enrol.ip", int(settings.GONGHUI_ENROL_MAX_PER_IP), 3600),
+        throttle.Rule("members.enrol.phone", int(settings.GONGHUI_ENROL_MAX_PER_PHONE), 3600),
+        throttle.Rule("members.enrol.ip", int(settings.GONGHUI_ENROL_MAX_PER_IP), 3600),
     )
 
 
@@ -233,8 +232,9 @@ def _limit_submissions(*, phone_index: str, ip: str | None) -> None:
     ID number after ID number."""
     per_phone, per_ip = enrolment_limits()
     rules = [(per_phone, phone_index)] + ([(per_ip, ip)] if ip else [])
-    wait = rate_hit(rules)
-    if wait:
+    refusal = throttle.take(rules, durable=True)
+    if refusal is not None:
+        wait = refusal.retry_after
         raise Refused(
             code="rate_limited",
             message=_("Too many applications. Please try again in %(minutes)d minutes.")
@@ -278,10 +278,24 @@ def _refuse_if_unavailable(*, id_index: str, phone_index: str) -> None:
         raise _id_number_unavailable()
 
 
-def _refuse_if_member(*, id_index: str, phone_index: str) -> None:
-    """A reviewer's refusal at approval: names the holder's union."""
-    """Refuse when a member already holds this ID number (naming the union) or this phone."""
+def _refuse_if_member(*, id_index: str, phone_index: str, actor: Any) -> None:
+    """A reviewer's refusal at approval, when a member already holds this ID number or phone.
+
+    The holder's union is named only when it lies in the reviewer's scope (``members.view``
+    there, ``orgs.scoping``); otherwise the refusal is generic, so that approval cannot be used
+    to find out who is a member of a union the reviewer may not see."""
     holder = Member.objects.filter(id_number_index=id_index).select_related("org").first()
+    if holder is not None and not can(actor, "members.view", holder.org):
+        raise Refused(
+            code="id_number_taken",
+            message=_(
+                "This ID number already belongs to a member of another union. The applicant "
+                "can ask that union for a transfer."
+            ),
+            field="id_number",
+            status=409,
+            data={},
+        )
     if holder is not None:
         active = holder.status == Member.Status.ACTIVE
         raise Refused(
@@ -346,7 +360,9 @@ def enrolment_approve(*, enrolment: Enrolment, actor: Any, ip: str | None = None
     with transaction.atomic():
         locked = _locked_enrolment(enrolment)
         _check_reviewer(actor, locked.org)
-        _refuse_if_member(id_index=locked.id_number_index, phone_index=locked.phone_index)
+        _refuse_if_member(
+            id_index=locked.id_number_index, phone_index=locked.phone_index, actor=actor
+        )
         id_number = pii.open_id_number(locked)
         parsed = parse_id_number(id_number, today=local_today())
         member = member_create(

@@ -2,12 +2,11 @@
 
 - A code is 6 digits from ``secrets``, stored only as an HMAC (``salted_hmac`` with SECRET_KEY),
   valid for ``GONGHUI_OTP_TTL_SECONDS``, tried at most ``GONGHUI_OTP_MAX_ATTEMPTS`` times.
-- Requests are rate-limited through the Django cache (Redis when ``REDIS_URL`` is set, local
-  memory otherwise): per phone 1 per 60 s and 5 per hour, per IP 20 per hour. Each limit is an
-  exact sliding window built from ``cache.add`` on N slot keys (atomic SET NX on Redis): a request
-  takes a free slot, which expires one window after it was taken. When the cache raises (Redis
-  down), the same limits hold as fixed windows in database counters (``core.throttle``):
-  sign-in degrades, it does not answer 500 and is not left unlimited.
+- Requests are rate-limited with ``core.throttle.take`` (cache first: Redis when ``REDIS_URL``
+  is set, local memory otherwise): per phone 1 per 60 s and 5 per hour, per IP 20 per hour, all
+  or nothing. In the cache each limit is an exact sliding window; when the cache raises (Redis
+  down), the same limits hold as fixed windows in the database counters: sign-in degrades, it
+  does not answer 500 and is not left unlimited.
 - Verification claims an attempt with one conditional UPDATE, then consumes the challenge with
   another one (``consumed_at IS NULL``), so a code works exactly once, even under concurrency.
 
@@ -20,13 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
-import math
 import secrets
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import F
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -93,27 +89,6 @@ def _code_hash(*, phone_index: str, purpose: str, code: str) -> str:
 
 
 # --- rate limits ------------------------------------------------------------------------------
-def _slot_keys(limit: Limit, subject: str) -> list[str]:
-    return [f"otp:rl:{limit.name}:{subject}:{i}" for i in range(limit.count)]
-
-
-def _wait_seconds(limit: Limit, subject: str, at: float) -> int:
-    """0 when a slot of ``limit`` is free for ``subject``; else seconds until one frees."""
-    taken = cache.get_many(_slot_keys(limit, subject))
-    if len(taken) < limit.count:
-        return 0
-    oldest = min(float(v) for v in taken.values())
-    return max(1, math.ceil(oldest + limit.window - at))
-
-
-def _take_slot(limit: Limit, subject: str, at: float) -> str | None:
-    """Take a free slot atomically; returns its key, or None when all are taken."""
-    for key in _slot_keys(limit, subject):
-        if cache.add(key, at, timeout=limit.window):
-            return key
-    return None
-
-
 def _rate_limited(seconds: int, scope: str) -> Refused:
     return Refused(
         code="rate_limited",
@@ -125,52 +100,17 @@ def _rate_limited(seconds: int, scope: str) -> Refused:
     )
 
 
+def _rule(limit: Limit) -> throttle.Rule:
+    return throttle.Rule(f"members.otp.{limit.name}", limit.count, limit.window)
+
+
 def _check_and_take(checks: list[tuple[Limit, str, str]]) -> None:
-    at = time.time()
-    try:
-        _check_and_take_in_cache(checks, at)
-    except Refused:
-        raise
-    except Exception:  # the cache (Redis) is down: the limits hold in the database instead
-        log.warning("cache unavailable for SMS-code limits: database counters", exc_info=True)
-        _check_and_take_in_database(checks, at)
-
-
-def _check_and_take_in_cache(checks: list[tuple[Limit, str, str]], at: float) -> None:
-    for limit, subject, scope in checks:
-        wait = _wait_seconds(limit, subject, at)
-        if wait:
-            raise _rate_limited(wait, scope)
-    taken: list[str] = []
-    for limit, subject, scope in checks:
-        key = _take_slot(limit, subject, at)
-        if key is None:  # lost a race for the last slot: give back what we took
-            cache.delete_many(taken)
-            raise _rate_limited(max(1, _wait_seconds(limit, subject, at)), scope)
-        taken.append(key)
-
-
-def _db_key(limit: Limit, subject: str) -> str:
-    return f"otp:rl:{limit.name}:{subject}"
-
-
-def _check_and_take_in_database(checks: list[tuple[Limit, str, str]], at: float) -> None:
-    """The same limits as fixed windows in database counters (``core.throttle``): a window
-    starts at the subject's first request. A refused request takes nothing (what it took is
-    given back), so one limit never uses up another's allowance."""
-    for limit, subject, scope in checks:
-        counter = throttle.db_peek(_db_key(limit, subject), at=at)
-        if counter is not None and counter.count >= limit.count:
-            raise _rate_limited(max(1, counter.seconds_left(at)), scope)
-    taken: list[str] = []
-    for limit, subject, scope in checks:
-        key = _db_key(limit, subject)
-        counter = throttle.db_hit(key, window=limit.window, at=at)
-        taken.append(key)
-        if counter.count > limit.count:  # lost a race for the last place
-            for done in taken:
-                throttle.db_give_back(done, at=at)
-            raise _rate_limited(max(1, counter.seconds_left(at)), scope)
+    """All limits or none (``core.throttle.take``): a refused request takes nothing, so one
+    limit never uses up another's allowance."""
+    scopes = {_rule(limit): scope for limit, _subject, scope in checks}
+    refusal = throttle.take([(_rule(limit), subject) for limit, subject, _scope in checks])
+    if refusal is not None:
+        raise _rate_limited(refusal.retry_after, scopes[refusal.rule])
 
 
 # --- the two operations ----------------------------------------------------------------------

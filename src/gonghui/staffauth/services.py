@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from gonghui.core import crypto
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
+from gonghui.core.identifiers import is_ascii_digits, normalize_digits
 from gonghui.core.models import PURPOSE_STAFF_TOTP, StaffTotp
 from gonghui.core.timeutil import now
 
@@ -77,8 +78,8 @@ def totp_provisioning_uri(*, record: StaffTotp) -> str:
 
 
 def _matching_steps(secret: str, code: str) -> list[int]:
-    code = "".join(code.split())
-    if len(code) != TOTP_DIGITS or not code.isdigit():
+    code = normalize_digits(code or "")  # NFKC: full-width digits become ASCII; spaces go
+    if len(code) != TOTP_DIGITS or not is_ascii_digits(code):
         return []
     totp = _totp(secret)
     current = totp.timecode(now())
