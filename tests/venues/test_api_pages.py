@@ -371,3 +371,17 @@ def test_h5_exclusive_slot_of_a_unions_only_room_has_no_book_button(member, fede
     room.save()
     page = member_client(member).get(f"/m/venues/{room.pk}/").content.decode()
     assert f'data-slot="{slot.pk}" data-state="free"' in page and 'data-testid="book"' in page
+
+
+@pytest.mark.parametrize("weeks", [1, 3])
+def test_a_union_out_of_scope_is_404_before_its_times_are_checked(venue, union, other_union, weeks):
+    """Out of scope is 404 whatever else is wrong (found by the authorisation matrix: bad times
+    answered 400 to a staff user who may not book for that union at all)."""
+    c = staff_client(make_staff(other_union, Role.UNION_ADMIN))
+    backwards = union_body(union, local_at(2, 9), hours=-1, weeks=weeks)
+    assert post(c, f"{API}/{venue.pk}/union-bookings", backwards).status_code == 404
+    mine = make_staff(union, Role.UNION_ADMIN)
+    assert (
+        post(staff_client(mine), f"{API}/{venue.pk}/union-bookings", backwards).status_code == 400
+    )
+    assert Booking.objects.count() == 0

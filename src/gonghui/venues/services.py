@@ -269,6 +269,10 @@ def booking_create(
         raise Refused(code="invalid", message=_("A booking has one booker: a member or a union."))
     if slot is not None:
         venue = slot.venue
+    if org is not None and venue is not None:
+        # Scope first: out of scope is 404 whatever else is wrong with the request.
+        _booker_org_check(venue=venue, org=org, actor=actor)
+    if slot is not None:
         starts_at, ends_at, mode = slot.starts_at, slot.ends_at, slot.mode
     else:
         if venue is None or starts_at is None or ends_at is None:
@@ -276,14 +280,12 @@ def booking_create(
         mode = Mode.EXCLUSIVE
         _range_shape(starts_at, ends_at)
     assert venue is not None and starts_at is not None and ends_at is not None
-    if org is not None:
-        _booker_org_check(venue=venue, org=org, actor=actor)
-        if mode != Mode.EXCLUSIVE:
-            raise Refused(
-                code="union_shared",
-                message=_("A union books a venue exclusively; members book places themselves."),
-                field="slot",
-            )
+    if org is not None and mode != Mode.EXCLUSIVE:
+        raise Refused(
+            code="union_shared",
+            message=_("A union books a venue exclusively; members book places themselves."),
+            field="slot",
+        )
     with transaction.atomic():
         venue = _lock_venue(venue, exclusive=mode == Mode.EXCLUSIVE)
         _open_venue(venue)
@@ -397,6 +399,8 @@ def booking_create_recurring(
     All or nothing: when any week is not free (closed, outside hours, already booked), nothing is
     booked and the refusal names every such date (``data["conflicts"]``)."""
     now = now or timeutil.now()
+    # Scope first: out of scope is 404 whatever else is wrong with the request.
+    _booker_org_check(venue=venue, org=org, actor=actor)
     if not isinstance(weeks, int) or not 1 <= weeks <= MAX_RECURRING_WEEKS:
         raise Refused(
             code="invalid",
@@ -404,7 +408,6 @@ def booking_create_recurring(
             field="weeks",
         )
     _range_shape(starts_at, ends_at)
-    _booker_org_check(venue=venue, org=org, actor=actor)
     start_local, end_local = _local(starts_at), _local(ends_at)
     occurrences = [
         (
