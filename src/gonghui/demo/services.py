@@ -122,7 +122,7 @@ def _members(orgs: dict[str, Org], enterprises: dict[str, Enterprise]) -> int:
         with transaction.atomic():
             numbers = member_numbers(len(batch))
             rows = [
-                Member(
+                Member(  # type: ignore[misc]  # birth_date is a property (sealed); Django accepts it
                     member_no=number,
                     name=s.name,
                     gender=s.gender,

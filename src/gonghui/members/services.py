@@ -60,7 +60,7 @@ def member_create(
                 member_no=member_numbers(1)[0],
                 name=name,
                 gender=gender,
-                birth_date=birth_date,
+                birth_date=birth_date,  # type: ignore[misc]  # a property (sealed); Django accepts it
                 org=org,
                 enterprise=enterprise,
                 employment_type=employment_type,
