@@ -240,8 +240,9 @@ def test_redemption_burst_survives_a_killed_worker(tmp_path, settings):
     )
     scans = TERMINALS * MEMBERS_PER_TERMINAL * SCANS_PER_MEMBER
     assert killed and len(burst.results) == scans
-    # The kill hit a scan in flight: its client got no answer and sent it again with the same key.
-    assert burst.retries >= 1
+    # The worker is killed while pg_stat_activity shows its session inside a transaction, but that
+    # view lags: the answer may already be on the wire, so a retry is likely, not certain (one CI
+    # run saw 0). What must hold whatever the kill hit is checked exactly below.
     approved = [
         (cred, body) for cred, status, body in burst.results if status == 200 and body["ok"]
     ]
