@@ -201,6 +201,13 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:]
 
 
+def masked_name(name: str) -> str:
+    """A person's name as shown to a cashier or another member: the first character, then one
+    ``*`` per remaining character (at least one). An empty name stays empty: there is nothing to
+    mask, and ``"*"`` would read as a one-character name."""
+    return (name[:1] + "*" * max(len(name) - 1, 1)) if name else ""
+
+
 def luhn_check_digit(digits: str) -> str:
     total = 0
     for i, c in enumerate(reversed(digits)):
