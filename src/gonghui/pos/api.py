@@ -33,6 +33,8 @@ from gonghui.codes import services as codes_services
 from gonghui.codes.api import TerminalKey
 from gonghui.codes.models import Terminal
 from gonghui.core.errors import Refused
+from gonghui.core.idempotency import idempotency_key_check
+from gonghui.core.identifiers import masked_name
 from gonghui.core.money import parse_yuan
 from gonghui.core.timeutil import to_local
 
@@ -212,7 +214,7 @@ def _row(r: Redemption) -> dict[str, Any]:
         "id": r.pk,
         "time": to_local(r.created_at).strftime("%H:%M:%S"),
         "offer": r.offer.title,
-        "member": codes_services.masked_name(r.member.name),
+        "member": masked_name(r.member.name),
         "bill_fen": r.bill_fen,
         "discount_fen": r.discount_fen,
         "subsidy_fen": r.subsidy_fen,
@@ -270,6 +272,6 @@ def void(
         redemption_id=data.redemption_id,
         reason=reason,
         actor=None if isinstance(principal, Terminal) else principal,
-        idempotency_key=codes_services._check_key(idempotency_key),
+        idempotency_key=idempotency_key_check(idempotency_key),
     )
     return _no_store(JsonResponse({"ok": True, "redemption": _row(voided)}))
