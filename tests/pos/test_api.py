@@ -130,7 +130,7 @@ def test_bad_bills_are_refused_and_change_nothing(client, shop, bill):
     code = shop.code()
     r = scan(client, shop, bill=bill, code=code)
     assert r.status_code in (400, 422), (bill, r.content)
-    assert r.json()["field"] == "bill"
+    assert r.json()["field"] == "bill_fen"
     assert nothing_changed(shop)
     assert ScanRecord.objects.count() == 0
     # The code was not used up: it still works.
