@@ -23,6 +23,7 @@ from ninja import Field, Header, Router, Schema
 from gonghui.core.apiauth import staff_auth
 from gonghui.core.errors import Refused
 from gonghui.core.idempotency import idempotency_key_check
+from gonghui.core.identifiers import masked_name
 from gonghui.core.timeutil import to_local
 from gonghui.members.apiauth import member_auth
 
@@ -58,7 +59,7 @@ def _redemption_out(red: Redemption, *, with_member: bool = True) -> dict[str, A
     }
     if with_member:
         out["member"] = {
-            "name": services.masked_name(red.member.name),
+            "name": masked_name(red.member.name),
             "member_no": red.member.member_no,
         }
     return out
