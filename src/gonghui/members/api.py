@@ -33,6 +33,7 @@ from .models import Enrolment, Member, OtpChallenge, TransferRequest
 from .pii import open_phone
 from .services import member_reveal
 from .session import (
+    ENROL_STATUS_PURPOSE,
     VERIFIED_PHONE_TTL_SECONDS,
     clear_verified_phone,
     current_member,
@@ -45,7 +46,7 @@ from .session import (
 router = Router(tags=["members"])
 
 # After submitting, the applicant may follow their application in this session.
-STATUS_PURPOSE = "enrol_status"
+STATUS_PURPOSE = ENROL_STATUS_PURPOSE
 
 
 # --- authentication -----------------------------------------------------------------------------
@@ -156,6 +157,12 @@ class EnrolmentIn(Schema):
     gig_trade: str = Field("", max_length=16)
     phone: str | None = Field(None, max_length=32, description="with code: verify here")
     code: str | None = Field(None, max_length=12, description="SMS code (purpose enrol)")
+    consent_version: str = Field(
+        "",
+        max_length=20,
+        description="the version of the privacy notice (/m/privacy) the applicant agreed to; "
+        "refused with consent_required unless it is the current one",
+    )
 
 
 class EnrolmentOut(Schema):
@@ -506,6 +513,7 @@ def enrolment_create(request: HttpRequest, payload: EnrolmentIn) -> Status[dict[
         employer_name=payload.employer_name,
         employment_type=payload.employment_type,
         gig_trade=payload.gig_trade,
+        consent_version=payload.consent_version,
         ip=client_ip(request),
     )
     clear_verified_phone(request, purpose)
