@@ -49,6 +49,6 @@ class RejectForm(forms.Form):
     # No reason is preselected: a reviewer who clicks through must choose one (the empty choice
     # fails "required").
     reason = forms.ChoiceField(
-        label=_("Reason"), choices=[("", _("Choose a reason"))] + list(RejectReason.choices)
+        label=_("Reason"), choices=[("", _("Choose a reason")), *RejectReason.choices]
     )
     text = forms.CharField(label=_("Details"), max_length=300, required=False)
