@@ -46,7 +46,8 @@ class H5Form(forms.Form):
             css = "h5-input"
             if isinstance(field.widget, forms.Select):
                 css = "h5-select"
-            elif isinstance(field.widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple)):
+            elif isinstance(field.widget, (forms.CheckboxInput, forms.RadioSelect)):
+                # checkboxes, radio buttons and groups of either (CheckboxSelectMultiple)
                 css = "h5-check"
             field.widget.attrs.setdefault("class", css)
 
