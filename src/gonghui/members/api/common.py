@@ -14,11 +14,12 @@ from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import scope
 
 from ..models import Enrolment, Member, TransferRequest
+from ..session import ENROL_STATUS_PURPOSE
 
 router = Router(tags=["members"])
 
 # After submitting, the applicant may follow their application in this session.
-STATUS_PURPOSE = "enrol_status"
+STATUS_PURPOSE = ENROL_STATUS_PURPOSE
 
 
 def _auth(request: HttpRequest) -> Any:

@@ -126,6 +126,7 @@ def enrolment_create(request: HttpRequest, payload: EnrolmentIn) -> Status[dict[
         employer_name=payload.employer_name,
         employment_type=payload.employment_type,
         gig_trade=payload.gig_trade,
+        consent_version=payload.consent_version,
         ip=client_ip(request),
     )
     clear_verified_phone(request, purpose)

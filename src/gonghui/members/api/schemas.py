@@ -107,6 +107,12 @@ class EnrolmentIn(Schema):
     gig_trade: str = Field("", max_length=16)
     phone: str | None = Field(None, max_length=32, description="with code: verify here")
     code: str | None = Field(None, max_length=12, description="SMS code (purpose enrol)")
+    consent_version: str = Field(
+        "",
+        max_length=20,
+        description="the version of the privacy notice (/m/privacy) the applicant agreed to; "
+        "refused with consent_required unless it is the current one",
+    )
 
 
 class EnrolmentOut(Schema):
