@@ -22,6 +22,7 @@ from gonghui.orgs.scoping import can, scope
 
 from . import services
 from .models import Activity, Allocation, CheckIn, Kind, Registration
+from .services import ACTIVITY_SOURCE as SOURCE
 
 # A registration that no longer holds a place or a claim: the member may register again.
 DEAD_REGISTRATION = (
@@ -29,7 +30,6 @@ DEAD_REGISTRATION = (
     Registration.Status.REJECTED,
     Registration.Status.LOST,
 )
-from .services import ACTIVITY_SOURCE as SOURCE
 
 # members.attendance kinds ↔ activity kinds
 _KINDS = {KIND_VOLUNTEER: Kind.VOLUNTEER}
