@@ -39,7 +39,13 @@ from .forms_h5 import (
 from .models import EmploymentType, Enrolment, GigTrade, Member, OtpChallenge, ServiceEvent
 from .otp import PHONE_LIMITS, otp_request, otp_verify
 from .privacy import PRIVACY_NOTICE_VERSION
-from .selectors import enrolments_for_phone, enterprise_search, member_by_phone, union_search
+from .selectors import (
+    enrolments_for_phone,
+    enterprise_search,
+    member_by_phone,
+    union_contact,
+    union_search,
+)
 from .session import (
     ENROL_STATUS_PURPOSE,
     current_member,
@@ -540,7 +546,11 @@ def privacy(request: HttpRequest) -> HttpResponse:
 def my_union(request: HttpRequest) -> HttpResponse:
     member = current_member(request)
     assert member is not None
-    return render(request, "members/h5/union.html", {"member": member, "org": member.org})
+    return render(
+        request,
+        "members/h5/union.html",
+        {"member": member, "org": member.org, "contact": union_contact(member.org)},
+    )
 
 
 @require_GET
