@@ -17,6 +17,7 @@ urlpatterns = [
     path("m/aid/", include("gonghui.mutualaid.urls")),  # before "m/"
     path("m/academy/", include("gonghui.academy.urls")),  # before "m/"
     path("m/volunteer/", include("gonghui.honors.urls")),  # before "m/"
+    path("m/honours/", include("gonghui.honors.urls_showcase")),  # before "m/"
     path("verify/certificate/", include("gonghui.academy.verify_urls")),
     path("m/", include("gonghui.members.urls_h5")),
     path("pos/", include("gonghui.pos.urls")),

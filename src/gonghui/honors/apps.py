@@ -27,3 +27,6 @@ class HonorsConfig(AppConfig):
         h5menu.register(
             key="volunteer", label=_("My volunteering"), url_name="honors:mine", order=70
         )
+        h5menu.register(
+            key="honours", label=_("Model workers"), url_name="honours:showcase", order=75
+        )

@@ -7,14 +7,21 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 
 from gonghui.core import timeutil
 from gonghui.members import attendance
 from gonghui.members.models import Member
 from gonghui.orgs.models import Org
 
-from .models import Honoree, VolunteerParticipation, VolunteerService, VolunteerTeam
+from .models import (
+    Honoree,
+    HonourLevel,
+    HonourTitle,
+    VolunteerParticipation,
+    VolunteerService,
+    VolunteerTeam,
+)
 
 
 def _services(org: Org, year: int | None) -> QuerySet[VolunteerService]:
@@ -202,3 +209,21 @@ def upcoming_for_member(member: Member, now: dt.datetime | None = None) -> list[
         )
     rows.sort(key=lambda r: (r["starts_at"], r["service"].pk))
     return rows
+
+
+SHOWCASE_LIMIT = 200
+
+
+def showcase(member: Member, *, title: str = "") -> list[Honoree]:
+    """The honourees of the member's whole federation (劳模工匠 are public honours), highest level
+    and newest first; ``title`` narrows to one honour (an unknown one shows all)."""
+    root_path = member.org.path[: Org.steplen]
+    qs = Honoree.objects.filter(org__path__startswith=root_path).select_related("org")
+    if title in HonourTitle.values:
+        qs = qs.filter(title=title)
+    level_rank = Case(
+        *(When(level=level, then=Value(i)) for i, level in enumerate(HonourLevel.values)),
+        default=Value(len(HonourLevel.values)),
+        output_field=IntegerField(),
+    )
+    return list(qs.order_by(level_rank, "-year", "name", "pk")[:SHOWCASE_LIMIT])

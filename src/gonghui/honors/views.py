@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from gonghui.members.session import member_required
 
 from . import selectors
+from .models import HonourTitle
 
 
 @require_GET
@@ -22,5 +23,22 @@ def mine(request: HttpRequest) -> HttpResponse:
         {
             "hours": selectors.member_hours(member),
             "upcoming": selectors.upcoming_for_member(member),
+        },
+    )
+
+
+@require_GET
+@member_required
+def showcase(request: HttpRequest) -> HttpResponse:
+    """劳模工匠: the model workers and craftsmen of the member's federation."""
+    member = request.member  # type: ignore[attr-defined]
+    title = request.GET.get("title", "")
+    return render(
+        request,
+        "honors/showcase.html",
+        {
+            "honorees": selectors.showcase(member, title=title),
+            "titles": HonourTitle.choices,
+            "title": title if title in HonourTitle.values else "",
         },
     )
