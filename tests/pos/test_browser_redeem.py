@@ -66,6 +66,10 @@ def test_member_code_to_checkout_approval_to_member_pages(browser, live_server, 
     result = pos.inner_text("[data-testid=pos-result]")
     assert "¥102.80" in result  # what the member pays
     assert pos.inner_text("[data-testid=pos-fact-discount]") == "¥25.70"
+    # Issue #12 item 7: "left for this member" is the member's own allowance (2 a day, 1 left),
+    # the offer's stock (10, 9 left) is a fact of its own.
+    assert pos.inner_text("[data-testid=pos-fact-remaining]").split() == ["今天", "1"]
+    assert pos.inner_text("[data-testid=pos-fact-stock]") == "9"
     assert "会员八折" in result
     pos.wait_for_function("() => document.querySelectorAll('[data-testid=pos-item]').length === 1")
     assert pos.inner_text("[data-testid=pos-total-count]") == "1"

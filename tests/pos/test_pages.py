@@ -177,3 +177,24 @@ def test_h5_home_lists_offers_and_discounts(client, shop):
     html = client.get("/m/").content.decode()
     assert 'data-testid="service-offers"' in html and 'href="/m/offers/"' in html
     assert 'data-testid="service-redemptions"' in html and 'href="/m/offers/redemptions/"' in html
+
+
+def test_offer_wording_is_the_one_people_use(client, shop):
+    """Issue #12 item 7: 「会员八折」 beside 「优惠 20%」; Chinese says 8折, English "20% off"."""
+    from django.utils import translation
+
+    from gonghui.pos.member_views import offer_summary, percent_off_text
+
+    sign_in_member(client, shop.member)
+    html = client.get("/m/offers/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="offer-summary">8折，最多减 ¥50.00<' in html
+    assert "优惠 20%" not in html
+    with translation.override("zh-hans"):
+        assert [percent_off_text(bp) for bp in (1000, 1500, 2000, 1250)] == [
+            "9折",
+            "8.5折",
+            "8折",
+            "8.75折",
+        ]
+    with translation.override("en"):
+        assert offer_summary(shop.offer) == "20% off, at most ¥50.00"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -25,16 +26,24 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def percent_off_text(percent_bp: int) -> str:
+    """A percentage off as people of the language say it: 「9折」 (the part paid, in tenths) in
+    Chinese, as offer titles and shop signs do; "10% off" in English."""
+    if get_language().lower().startswith("zh"):
+        return f"{(10_000 - percent_bp) / 1_000:g}折"
+    return _("%(pct)s off") % {"pct": f"{percent_bp / 100:g}%"}
+
+
 def offer_summary(offer: Offer) -> str:
     """One plain line saying what the offer gives."""
     if offer.kind == OfferKind.PERCENT and offer.percent_bp is not None:
-        pct = f"{offer.percent_bp / 100:g}%"
+        rate = percent_off_text(offer.percent_bp)
         if offer.max_subsidy_fen:
-            return _("%(pct)s off, at most %(max)s") % {
-                "pct": pct,
+            return _("%(rate)s, at most %(max)s") % {
+                "rate": rate,
                 "max": format_fen(offer.max_subsidy_fen),
             }
-        return _("%(pct)s off") % {"pct": pct}
+        return rate
     if offer.kind == OfferKind.FIXED_THRESHOLD and offer.amount_off_fen is not None:
         return _("%(off)s off a bill of %(min)s or more") % {
             "off": format_fen(offer.amount_off_fen),

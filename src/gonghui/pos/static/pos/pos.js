@@ -221,14 +221,20 @@
     });
   }
 
+  /* The member's own allowance per period (the receipt's member_today/_week/_month); the
+     offer's stock is another fact: it says nothing about this member. */
   function remainingText(rem) {
-    if (!rem || typeof rem !== "object") { return ""; }
-    var names = { day: msg("today"), week: msg("week"), month: msg("month"), stock: msg("stock") };
+    if (!rem || typeof rem !== "object") { return null; }
+    var names = { member_today: msg("today"), member_week: msg("week"), member_month: msg("month") };
     var parts = [];
-    ["day", "week", "month", "stock"].forEach(function (k) {
+    ["member_today", "member_week", "member_month"].forEach(function (k) {
       if (typeof rem[k] === "number") { parts.push(names[k] + " " + rem[k]); }
     });
-    return parts.join(" · ");
+    return parts.length ? parts.join(" · ") : null;
+  }
+
+  function stockText(rem) {
+    return rem && typeof rem.stock === "number" ? String(rem.stock) : null;
   }
 
   function showResult(kind, title, main, note) {
@@ -251,7 +257,8 @@
       [msg("subsidy"), r.subsidy_fen ? yuan(r.subsidy_fen) : null, "pos-fact-subsidy"],
       ["", (r.offer && r.offer.title) || "", "pos-fact-offer"],
       ["", member + (r.member && r.member.member_no ? " · " + r.member.member_no : ""), "pos-fact-member"],
-      [msg("remaining"), remainingText(r.remaining), "pos-fact-remaining"]
+      [msg("remaining"), remainingText(r.remaining), "pos-fact-remaining"],
+      [msg("stock"), stockText(r.remaining), "pos-fact-stock"]
     ]);
   }
 
