@@ -33,9 +33,9 @@ class AuditOrgFilter(admin.SimpleListFilter):
     title = _("Organisation")
     parameter_name = "org__id__exact"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[int, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         seen = model_admin.get_queryset(request).exclude(org_id=None).values("org_id")
-        return [(o.pk, str(o)) for o in Org.objects.filter(pk__in=seen).order_by("path")]
+        return [(str(o.pk), str(o)) for o in Org.objects.filter(pk__in=seen).order_by("path")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -82,8 +82,10 @@ class AuditEntryAdmin(ScopedAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = super().get_queryset(request).filter(
-            scope_id_q(request.user, self.view_capability, "org_id")
+        qs = (
+            super()
+            .get_queryset(request)
+            .filter(scope_id_q(request.user, self.view_capability, "org_id"))
         )
         # The org's name in the same query (what list_select_related did for the foreign key).
         return qs.annotate(
