@@ -22,7 +22,6 @@ from gonghui.core.models import AuditEntry
 
 from .admin_base import ScopedAdmin
 from .models import Org
-from .scoping import can, is_unrestricted, scope_id_q
 
 
 class AuditOrgFilter(admin.SimpleListFilter):
@@ -49,8 +48,7 @@ class AuditOrgFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ScopedAdmin):
-    # Scoped by get_queryset below (a plain id, not an FK path): no scope_field for the base.
-    scope_field = None
+    scope_field = "org_id"  # a bare id: ScopedAdmin scopes it with scoping.scope_id_q
     view_capability = "audit.view"
     change_capability = None
     list_display = (
@@ -82,25 +80,11 @@ class AuditEntryAdmin(ScopedAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = (
-            super()
-            .get_queryset(request)
-            .filter(scope_id_q(request.user, self.view_capability, "org_id"))
-        )
+        qs = super().get_queryset(request)
         # The org's name in the same query (what list_select_related did for the foreign key).
         return qs.annotate(
             org_name=Subquery(Org.objects.filter(pk=OuterRef("org_id")).values("name")[:1])
         )
-
-    def _in_scope(self, request: HttpRequest, capability: str | None, obj: Model | None) -> bool:
-        if capability is None:
-            return False
-        if obj is None:
-            return can(request.user, capability)
-        org = Org.objects.filter(pk=getattr(obj, "org_id", None)).first()
-        if org is None:  # an entry tied to no org (a system act): superusers only
-            return is_unrestricted(request.user)
-        return can(request.user, capability, org)
 
     @admin.display(description=_("Organisation"), ordering="org_name")
     def org_display(self, obj: AuditEntry) -> str | None:
