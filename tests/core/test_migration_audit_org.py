@@ -26,7 +26,7 @@ def _org_id_column():
     return None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_entry_written_at_previous_head_keeps_its_org_id():
     column = _org_id_column()
     old = _migrate(BEFORE)
