@@ -36,6 +36,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	# the import direction (docs/architecture.md, CONTRIBUTING.md): contracts in pyproject.toml
+	PYTHONPATH=src $(BIN)/lint-imports --no-logo --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -41,6 +41,11 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return default if value is None or not value.strip() else int(value)
+
+
 GONGHUI_ENV = env("GONGHUI_ENV", "embedded")
 PRODUCTION = GONGHUI_ENV == "production"
 VAR_DIR = Path(env("GONGHUI_VAR_DIR", str(BASE_DIR / "var")) or "var")
@@ -346,6 +351,35 @@ GONGHUI_RIGHTS_INTAKE_PER_IP_DAY = 20
 GONGHUI_POW_BITS = 12
 GONGHUI_POW_MAX_AGE_SECONDS = 1800
 GONGHUI_DEPLOYMENT_NAME = env("GONGHUI_DEPLOYMENT_NAME", "玉环市总工会")
+# Rights cases are numbered <prefix>-<year>-<n> (rights.services.case_number).
+GONGHUI_CASE_NUMBER_PREFIX = env("GONGHUI_CASE_NUMBER_PREFIX", "YH") or "YH"
+# Staff sign-in throttle (staffauth.throttle): wrong passwords per username and per IP within the
+# window lock the username for the lockout (docs/security.md).
+GONGHUI_STAFF_LOGIN_MAX_FAILURES = env_int("GONGHUI_STAFF_LOGIN_MAX_FAILURES", 5)
+GONGHUI_STAFF_LOGIN_MAX_FAILURES_PER_IP = env_int("GONGHUI_STAFF_LOGIN_MAX_FAILURES_PER_IP", 20)
+GONGHUI_STAFF_LOGIN_WINDOW_SECONDS = env_int("GONGHUI_STAFF_LOGIN_WINDOW_SECONDS", 900)
+GONGHUI_STAFF_LOGIN_LOCKOUT_SECONDS = env_int("GONGHUI_STAFF_LOGIN_LOCKOUT_SECONDS", 900)
+# true: a roster upload is imported in the request instead of a Celery task (members.roster).
+GONGHUI_ROSTER_IMPORT_INLINE = env_bool("GONGHUI_ROSTER_IMPORT_INLINE", default=False)
+# Venues (venues.services): how many minutes before its start a booking lets the member in, and
+# how many days ahead slots are generated (at least each venue's booking horizon).
+GONGHUI_VENUES_ENTRY_GRACE_MINUTES = env_int("GONGHUI_VENUES_ENTRY_GRACE_MINUTES", 15)
+GONGHUI_VENUES_SLOT_DAYS = env_int("GONGHUI_VENUES_SLOT_DAYS", 14)
+# Scan rate limits (codes.ratelimit): JSON {"<limit name>": [count, window seconds]} overriding
+# the defaults of codes.ratelimit.DEFAULTS one by one; empty keeps them all.
+GONGHUI_CODES_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    name: (int(count), int(window))
+    for name, (count, window) in json.loads(env("GONGHUI_CODES_RATE_LIMITS") or "{}").items()
+}
+# Wrong codes (codes.services): this many bad MACs for one holder within the window lock the
+# credential, first for LOCK_SECONDS, doubling on each further lock up to LOCK_MAX_SECONDS.
+GONGHUI_CODES_LOCK_THRESHOLD = env_int("GONGHUI_CODES_LOCK_THRESHOLD", 10)
+GONGHUI_CODES_FAIL_WINDOW_SECONDS = env_int("GONGHUI_CODES_FAIL_WINDOW_SECONDS", 24 * 3600)
+GONGHUI_CODES_LOCK_SECONDS = env_int("GONGHUI_CODES_LOCK_SECONDS", 15 * 60)
+GONGHUI_CODES_LOCK_MAX_SECONDS = env_int("GONGHUI_CODES_LOCK_MAX_SECONDS", 24 * 3600)
+# The CJK font of academy certificates: a path, "path#index" for a collection; empty searches the
+# usual system paths (academy.pdffont, docs/academy.md).
+GONGHUI_CERTIFICATE_FONT = env("GONGHUI_CERTIFICATE_FONT", "") or ""
 
 UNFOLD = {
     "SITE_TITLE": "工惠码 · Gonghui",

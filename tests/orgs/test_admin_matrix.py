@@ -59,8 +59,11 @@ def object_in(tree: Tree, label: str, model: type[Model], model_admin: Any) -> M
         return None
     root = Org.objects.get(pk=tree.federation.pk).path
     lookup = f"{field}__path__startswith" if field else "path__startswith"
+    value: Any = root
+    if field.endswith("_id"):  # a bare org id (core's audit log): the ids of the tree's orgs
+        lookup, value = f"{field}__in", Org.objects.filter(path__startswith=root).values("pk")
     try:
-        return model._default_manager.filter(**{lookup: root}).order_by("pk").first()
+        return model._default_manager.filter(**{lookup: value}).order_by("pk").first()
     except FieldError:
         return None
 

@@ -133,8 +133,11 @@ def _object_under(label: str, root: Org) -> Model | None:
         return None
     model = apps.get_model(label)
     lookup = f"{field}__path__startswith" if field else "path__startswith"
+    value: Any = root.path
+    if field.endswith("_id"):  # a bare org id (core's audit log): the ids of the tree's orgs
+        lookup, value = f"{field}__in", Org.objects.filter(path__startswith=root.path).values("pk")
     try:
-        return model._default_manager.filter(**{lookup: root.path}).order_by("pk").first()
+        return model._default_manager.filter(**{lookup: value}).order_by("pk").first()
     except FieldError:
         return None
 

@@ -30,7 +30,7 @@ DEFAULTS: dict[str, tuple[int, int]] = {
 
 
 def limits(name: str) -> tuple[int, int]:
-    custom = getattr(settings, "GONGHUI_CODES_RATE_LIMITS", {}) or {}
+    custom = settings.GONGHUI_CODES_RATE_LIMITS or {}
     return custom.get(name, DEFAULTS[name])
 
 

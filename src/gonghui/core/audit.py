@@ -21,7 +21,9 @@ def audit_record(
     data: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
-    """Append one audit entry. Must run inside the transaction of the act it records."""
+    """Append one audit entry. Must run inside the transaction of the act it records.
+
+    ``org`` is the org the act belongs to (an Org, its id, or None); the entry keeps its id."""
     conn = transaction.get_connection()
     if not conn.in_atomic_block:
         raise RuntimeError("audit_record() must be called inside transaction.atomic")
@@ -37,7 +39,7 @@ def audit_record(
         actor=user,
         actor_label=label,
         action=action,
-        org=org,
+        org_id=getattr(org, "pk", org),
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",

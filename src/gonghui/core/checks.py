@@ -24,18 +24,16 @@ from . import prodcheck
 @register(Tags.security)
 def check_personal_data_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    for problem in prodcheck.pii_keys_problems(getattr(settings, "GONGHUI_PII_KEYS", "")):
+    for problem in prodcheck.pii_keys_problems(settings.GONGHUI_PII_KEYS):
         errors.append(Error(problem, id="core.E101"))
-    for problem in prodcheck.blind_index_key_problems(
-        getattr(settings, "GONGHUI_BLIND_INDEX_KEY", "")
-    ):
+    for problem in prodcheck.blind_index_key_problems(settings.GONGHUI_BLIND_INDEX_KEY):
         errors.append(Error(problem, id="core.E102"))
     return errors
 
 
 @register(Tags.security, deploy=True)
 def check_sms_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    path = getattr(settings, "GONGHUI_SMS_BACKEND", "")
+    path = settings.GONGHUI_SMS_BACKEND
     problem = prodcheck.sms_backend_problem(path)
     if problem:
         return [Error(problem, id="core.E103")]

@@ -57,7 +57,7 @@ def runtime_grant(connection: Any, role: str) -> None:
 
 def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
     """After `gonghui migrate` as the owner: grant the runtime role (if one is configured)."""
-    role = getattr(settings, "GONGHUI_DB_RUNTIME_ROLE", "")
+    role = settings.GONGHUI_DB_RUNTIME_ROLE
     connection = connections[using]
     if not role or connection.vendor != "postgresql":
         return

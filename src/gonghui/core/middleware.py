@@ -53,7 +53,7 @@ class ForwardedForMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        trusted = int(getattr(settings, "GONGHUI_TRUSTED_PROXIES", 0) or 0)
+        trusted = int(settings.GONGHUI_TRUSTED_PROXIES or 0)
         header = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if trusted > 0 and header:
             hops = [part.strip() for part in header.split(",") if part.strip()]

@@ -41,7 +41,8 @@ class AuditEntry(AppendOnlyModel):
     """Who did what to which object, when, from where. Written in the same transaction as the act.
 
     Actor and org are kept as plain references (no foreign-key constraint) so that no later
-    change elsewhere can ever need to update or delete an audit row."""
+    change elsewhere can ever need to update or delete an audit row. The org is a bare id
+    (``org_id``): core sits below orgs and names no model of it."""
 
     at = models.DateTimeField(_("Time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -55,15 +56,8 @@ class AuditEntry(AppendOnlyModel):
     )
     actor_label = models.CharField(_("Actor label"), max_length=150, blank=True)
     action = models.CharField(_("Action"), max_length=80, db_index=True)
-    org = models.ForeignKey(
-        "orgs.Org",
-        verbose_name=_("Organisation"),
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    # The org's id, not a foreign key: core imports no other app (orgs.admin_audit scopes it).
+    org_id = models.BigIntegerField(_("Organisation"), null=True, blank=True, db_index=True)
     object_type = models.CharField(_("Object type"), max_length=80, blank=True)
     object_id = models.CharField(_("Object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("Object"), max_length=200, blank=True)
@@ -76,7 +70,7 @@ class AuditEntry(AppendOnlyModel):
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
-            models.Index(fields=["org", "at"]),
+            models.Index(fields=["org_id", "at"], name="core_audite_org_id_13011d_idx"),
             models.Index(fields=["actor", "at"]),
         ]
 

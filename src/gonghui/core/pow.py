@@ -32,11 +32,11 @@ SALT = "gonghui.core.pow"
 
 
 def pow_bits() -> int:
-    return int(getattr(settings, "GONGHUI_POW_BITS", 12))
+    return int(settings.GONGHUI_POW_BITS)
 
 
 def pow_max_age() -> int:
-    return int(getattr(settings, "GONGHUI_POW_MAX_AGE_SECONDS", 1800))
+    return int(settings.GONGHUI_POW_MAX_AGE_SECONDS)
 
 
 def pow_challenge(purpose: str) -> dict[str, Any]:

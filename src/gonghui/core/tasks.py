@@ -28,7 +28,7 @@ def chain_head_task() -> int:
     heads = chain.chain_heads()
     for h in heads:
         log.info("chain head (daily) %s", h.line())
-    path = getattr(settings, "GONGHUI_CHAIN_HEADS_FILE", "")
+    path = settings.GONGHUI_CHAIN_HEADS_FILE
     if path:
         chain.heads_append(path, heads)
     return len(heads)

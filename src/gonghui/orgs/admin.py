@@ -249,3 +249,7 @@ class RoleAssignmentAdmin(ScopedAdmin):
                 ).distinct()
             kwargs["queryset"] = users.order_by("username")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# The audit log's console (core.AuditEntry) is registered here: core imports no other app.
+from . import admin_audit  # noqa: E402, F401

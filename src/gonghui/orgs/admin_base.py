@@ -19,13 +19,19 @@ from unfold.admin import ModelAdmin
 
 from gonghui.core.audit import audit_record, client_ip
 
-from .scoping import can, is_unrestricted, scope
+from .models import Org
+from .scoping import can, is_unrestricted, scope, scope_id_q
 
 
 def org_of(obj: Model, scope_field: str) -> Any:
-    """Follow ``scope_field`` (e.g. "org" or "member__org"; "" for an Org) to the Org."""
+    """Follow ``scope_field`` (e.g. "org" or "member__org"; "" for an Org) to the Org.
+
+    A field ending in ``_id`` holds the org's bare id (core's audit log): the Org is fetched."""
     if not scope_field:
         return obj
+    if scope_field.endswith("_id"):
+        org_id = getattr(obj, scope_field, None)
+        return None if org_id is None else Org.objects.filter(pk=org_id).first()
     target: Any = obj
     for part in scope_field.split("__"):
         target = getattr(target, part, None)
@@ -35,8 +41,10 @@ def org_of(obj: Model, scope_field: str) -> Any:
 
 
 class ScopedAdmin(ModelAdmin):
-    # The FK path to the Org that scopes a row ("" for an Org itself); None for deployment-wide
-    # configuration that anyone holding the capability at some org may see.
+    # The FK path to the Org that scopes a row ("" for an Org itself); a field ending in "_id"
+    # holding the org's bare id, for tables below orgs without a foreign key (scoped by
+    # scoping.scope_id_q); None for deployment-wide configuration that anyone holding the
+    # capability at some org may see.
     scope_field: str | None = "org"
     view_capability: str = "orgs.view"
     # True where the app narrows visibility further by assignment (a case worker sees the files
@@ -51,6 +59,12 @@ class ScopedAdmin(ModelAdmin):
         if self.scope_field is None:  # deployment-wide configuration: the capability anywhere
             qs = super().get_queryset(request)
             return qs if can(request.user, self.view_capability) else qs.none()
+        if self.scope_field.endswith("_id"):
+            return (
+                super()
+                .get_queryset(request)
+                .filter(scope_id_q(request.user, self.view_capability, self.scope_field))
+            )
         return scope(
             super().get_queryset(request), request.user, self.view_capability, self.scope_field
         )

@@ -50,7 +50,7 @@ def _staff(actor: Any) -> Any:
 
 
 def case_number(year: int, n: int) -> str:
-    prefix = getattr(settings, "GONGHUI_CASE_NUMBER_PREFIX", "YH")
+    prefix = settings.GONGHUI_CASE_NUMBER_PREFIX
     return f"{prefix}-{year}-{n:06d}"
 
 

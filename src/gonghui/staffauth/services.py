@@ -71,7 +71,7 @@ def totp_secret(record: StaffTotp) -> str:
 
 
 def totp_provisioning_uri(*, record: StaffTotp) -> str:
-    issuer = getattr(settings, "GONGHUI_DEPLOYMENT_NAME", "") or "Gonghui"
+    issuer = settings.GONGHUI_DEPLOYMENT_NAME or "Gonghui"
     return _totp(totp_secret(record)).provisioning_uri(
         name=record.user.get_username(), issuer_name=f"{issuer} 工惠码"
     )

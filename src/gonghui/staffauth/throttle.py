@@ -44,10 +44,10 @@ class Limits:
 
 def limits() -> Limits:
     return Limits(
-        max_failures=getattr(settings, "GONGHUI_STAFF_LOGIN_MAX_FAILURES", 5),
-        max_failures_per_ip=getattr(settings, "GONGHUI_STAFF_LOGIN_MAX_FAILURES_PER_IP", 20),
-        window_seconds=getattr(settings, "GONGHUI_STAFF_LOGIN_WINDOW_SECONDS", 900),
-        lockout_seconds=getattr(settings, "GONGHUI_STAFF_LOGIN_LOCKOUT_SECONDS", 900),
+        max_failures=settings.GONGHUI_STAFF_LOGIN_MAX_FAILURES,
+        max_failures_per_ip=settings.GONGHUI_STAFF_LOGIN_MAX_FAILURES_PER_IP,
+        window_seconds=settings.GONGHUI_STAFF_LOGIN_WINDOW_SECONDS,
+        lockout_seconds=settings.GONGHUI_STAFF_LOGIN_LOCKOUT_SECONDS,
     )
 
 

@@ -34,24 +34,20 @@ from ..models import PURPOSE_SEED, Credential, Terminal
 log = logging.getLogger("gonghui.codes")
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def lock_threshold() -> int:
     """Wrong codes (bad MAC) for one holder within the window that lock the credential."""
-    return _setting("GONGHUI_CODES_LOCK_THRESHOLD", 10)
+    return settings.GONGHUI_CODES_LOCK_THRESHOLD
 
 
 def fail_window() -> dt.timedelta:
     """The window opens at a wrong code and lasts this long; a later wrong code opens a new one."""
-    return dt.timedelta(seconds=_setting("GONGHUI_CODES_FAIL_WINDOW_SECONDS", 24 * 3600))
+    return dt.timedelta(seconds=settings.GONGHUI_CODES_FAIL_WINDOW_SECONDS)
 
 
 def lock_duration(nth: int) -> dt.timedelta:
     """The ``nth`` lockout of a credential lasts 15 min × 2^(nth-1), at most 24 h."""
-    base = _setting("GONGHUI_CODES_LOCK_SECONDS", 15 * 60)
-    cap = _setting("GONGHUI_CODES_LOCK_MAX_SECONDS", 24 * 3600)
+    base = settings.GONGHUI_CODES_LOCK_SECONDS
+    cap = settings.GONGHUI_CODES_LOCK_MAX_SECONDS
     return dt.timedelta(seconds=min(base * 2 ** min(max(nth - 1, 0), 20), cap))
 
 

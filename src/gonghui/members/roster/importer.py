@@ -516,7 +516,7 @@ def import_job_start(job_id: int) -> None:
     """Start a job: a Celery task when a broker is configured, else a background thread.
 
     ``GONGHUI_ROSTER_IMPORT_INLINE = True`` runs it synchronously (tests)."""
-    if getattr(settings, "GONGHUI_ROSTER_IMPORT_INLINE", False):
+    if settings.GONGHUI_ROSTER_IMPORT_INLINE:
         import_job_run(job_id)
     elif settings.CELERY_TASK_ALWAYS_EAGER:
         threading.Thread(

@@ -28,12 +28,12 @@ LIVE = (Booking.Status.ACTIVE, Booking.Status.ATTENDED)
 
 def entry_grace() -> dt.timedelta:
     """How early before its start a booking lets the member in."""
-    return dt.timedelta(minutes=int(getattr(settings, "GONGHUI_VENUES_ENTRY_GRACE_MINUTES", 15)))
+    return dt.timedelta(minutes=settings.GONGHUI_VENUES_ENTRY_GRACE_MINUTES)
 
 
 def slot_horizon_days(venue: Venue) -> int:
     """Slots are generated this many days ahead (at least the venue's booking horizon)."""
-    base = int(getattr(settings, "GONGHUI_VENUES_SLOT_DAYS", 14))
+    base = settings.GONGHUI_VENUES_SLOT_DAYS
     return max(base, venue.book_ahead_days + 1)
 
 

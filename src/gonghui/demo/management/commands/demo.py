@@ -27,7 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if getattr(settings, "PRODUCTION", False):
+        if settings.PRODUCTION:
             raise CommandError(
                 "gonghui demo creates logins with a published password; "
                 "it is refused when GONGHUI_ENV=production."
