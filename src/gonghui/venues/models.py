@@ -322,7 +322,9 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.venue} {format_range(self.starts_at, self.ends_at)} {self.get_status_display()}"
+        return (
+            f"{self.venue} {format_range(self.starts_at, self.ends_at)} {self.get_status_display()}"
+        )
 
     @property
     def booker_label(self) -> str:
