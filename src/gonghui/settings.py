@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # the API docs' Swagger UI from its own static files (no CDN; the CSP stays strict)
     "treebeard",
     "gonghui.core",
     "gonghui.orgs",
