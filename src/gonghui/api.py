@@ -69,7 +69,39 @@ class NoNulParser(Parser):
         return result
 
 
-api = NinjaAPI(title="Gonghui API", version="1", urls_namespace="api-v1", parser=NoNulParser())
+API_DESCRIPTION = (
+    "The Gonghui trade-union services API: member pages, the benefit code, the POS and the "
+    "console's actions call it. Staff endpoints take a console session, member endpoints a "
+    "member session (both with a CSRF token), terminal endpoints a terminal key. Money is in "
+    "integer fen; times are ISO 8601. A refusal is a 4xx with "
+    '`{"code": ..., "message": ..., "field": ...}`.'
+)
+
+# One tag per app (each router sets its own); these are their descriptions in the docs.
+API_TAGS = [
+    {"name": "meta", "description": "Health of the service."},
+    {"name": "members", "description": "Members, enrolment, sessions and service history."},
+    {"name": "funds", "description": "Double-entry ledger, fund accounts and budgets."},
+    {"name": "codes", "description": "Benefit codes, terminals and scans."},
+    {"name": "activities", "description": "Activities, sessions, registrations and check-ins."},
+    {"name": "jobs", "description": "Job postings, fairs and applications."},
+    {"name": "benefits", "description": "Partner merchants, offers and redemptions."},
+    {"name": "pos", "description": "The checkout terminal and the member's offers."},
+    {"name": "venues", "description": "Union venues, slots and bookings."},
+    {"name": "assistance", "description": "Hardship files and help records."},
+    {"name": "rights", "description": "Rights cases and collective contracts."},
+    {"name": "mutualaid", "description": "Medical mutual aid: enrolments and claims."},
+    {"name": "academy", "description": "Craftsman academy: courses, quizzes and certificates."},
+]
+
+api = NinjaAPI(
+    title="Gonghui API",
+    version="1",
+    description=API_DESCRIPTION,
+    urls_namespace="api-v1",
+    parser=NoNulParser(),
+    openapi_extra={"tags": API_TAGS},
+)
 
 
 @api.exception_handler(Refused)
@@ -109,36 +141,36 @@ def _mount_routers() -> None:
     from gonghui.funds.api import router as funds_router
     from gonghui.members.api import router as members_router
 
-    api.add_router("/members/", members_router)
-    api.add_router("/funds/", funds_router)
-    api.add_router("/codes/", codes_router)
+    api.add_router("/members/", members_router, tags=["members"])
+    api.add_router("/funds/", funds_router, tags=["funds"])
+    api.add_router("/codes/", codes_router, tags=["codes"])
     from gonghui.activities.api import router as activities_router
 
-    api.add_router("/activities/", activities_router)
+    api.add_router("/activities/", activities_router, tags=["activities"])
     from gonghui.jobs.api import router as jobs_router
 
-    api.add_router("/jobs/", jobs_router)
+    api.add_router("/jobs/", jobs_router, tags=["jobs"])
     from gonghui.benefits.api import router as benefits_router
 
-    api.add_router("/benefits/", benefits_router)
+    api.add_router("/benefits/", benefits_router, tags=["benefits"])
     from gonghui.pos.api import router as pos_router
 
-    api.add_router("/pos/", pos_router)
+    api.add_router("/pos/", pos_router, tags=["pos"])
 
     from gonghui.venues.api import router as venues_router
 
-    api.add_router("/venues/", venues_router)
+    api.add_router("/venues/", venues_router, tags=["venues"])
     from gonghui.assistance.api import router as assistance_router
     from gonghui.rights.api import router as rights_router
 
-    api.add_router("/assistance/", assistance_router)
-    api.add_router("/rights/", rights_router)
+    api.add_router("/assistance/", assistance_router, tags=["assistance"])
+    api.add_router("/rights/", rights_router, tags=["rights"])
     from gonghui.mutualaid.api import router as mutualaid_router
 
-    api.add_router("/mutualaid/", mutualaid_router)
+    api.add_router("/mutualaid/", mutualaid_router, tags=["mutualaid"])
     from gonghui.academy.api import router as academy_router
 
-    api.add_router("/academy/", academy_router)
+    api.add_router("/academy/", academy_router, tags=["academy"])
 
 
 _mount_routers()

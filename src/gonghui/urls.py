@@ -23,3 +23,7 @@ urlpatterns = [
     path("pos/", include("gonghui.pos.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler403 = "gonghui.error_views.forbidden"
+handler404 = "gonghui.error_views.not_found"
+handler500 = "gonghui.error_views.server_error"

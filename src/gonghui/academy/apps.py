@@ -8,7 +8,7 @@ class AcademyConfig(AppConfig):
     verbose_name = _("Craftsman academy")
 
     def ready(self) -> None:
-        from gonghui.members import h5menu
+        from gonghui.members import h5menu, servicekinds
         from gonghui.orgs.models import Role
         from gonghui.orgs.scoping import grant
 
@@ -16,3 +16,5 @@ class AcademyConfig(AppConfig):
         grant("academy.view", *admins, Role.AUDITOR)
         grant("academy.manage", *admins)
         h5menu.register(key="academy", label=_("Online courses"), url_name="academy:list", order=45)
+        servicekinds.register("academy.lesson_completed", _("Lesson completed"))
+        servicekinds.register("academy.certificate", _("Certificate issued"))

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gonghui.core.timeutil import format_datetime, format_range
 from gonghui.members.models import Member
 from gonghui.orgs.models import Org
 
@@ -164,7 +165,7 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.activity} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.activity} {format_range(self.starts_at, self.ends_at)}"
 
 
 class Registration(models.Model):
@@ -262,7 +263,7 @@ class CheckIn(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.session_id}/{self.member_id} {self.at:%H:%M}"
+        return f"{self.session_id}/{self.member_id} {format_datetime(self.at)}"
 
 
 class Draw(models.Model):

@@ -33,7 +33,7 @@ def window_refusal(activity: Activity, now: dt.datetime) -> Refused | None:
         return Refused(
             code="not_open",
             message=_("Registration opens at %(time)s.")
-            % {"time": timeutil.to_local(activity.registration_opens).strftime("%Y-%m-%d %H:%M")},
+            % {"time": timeutil.format_datetime(activity.registration_opens)},
             status=409,
         )
     if now >= activity.registration_closes:

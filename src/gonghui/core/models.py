@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gonghui.core.timeutil import format_datetime
+
 
 class AppendOnlyQuerySet(models.QuerySet):
     """Rows of an append-only table can be inserted, never changed or deleted through the ORM.
@@ -75,7 +77,7 @@ class AuditEntry(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        return f"{format_datetime(self.at)} {self.actor_label} {self.action} {self.object_repr}"
 
 
 class Sequence(models.Model):

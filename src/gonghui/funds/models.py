@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.models import AppendOnlyModel
+from gonghui.core.timeutil import format_datetime
 from gonghui.orgs.models import Org
 
 
@@ -163,7 +164,7 @@ class LedgerTransaction(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} {self.occurred_at:%Y-%m-%d}"
+        return f"#{self.pk} {self.kind} {format_datetime(self.occurred_at)}"
 
     @property
     def source(self) -> tuple[str, str] | None:

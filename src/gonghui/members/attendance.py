@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gonghui.core.timeutil import format_datetime
+
 # Kinds shared by providers and consumers (a provider maps its own kinds onto these).
 KIND_VOLUNTEER = "volunteer"
 
@@ -50,7 +52,7 @@ class Attendable:
     @property
     def label(self) -> str:
         first = min((s.starts_at for s in self.sittings), default=None)
-        return f"{self.title} ({first:%Y-%m-%d})" if first else self.title
+        return f"{self.title} ({format_datetime(first)})" if first else self.title
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from gonghui.core import crypto
 from gonghui.core.identifiers import mask_id_number, mask_phone
 from gonghui.core.models import AppendOnlyModel
+from gonghui.core.timeutil import format_datetime
 from gonghui.orgs.models import Enterprise, Org
 
 # Purposes: the associated data of each encrypted field and the salt of its blind index.
@@ -243,7 +244,7 @@ class ServiceEvent(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.member_id} {self.occurred_at:%Y-%m-%d}"
+        return f"{self.kind} {self.member_id} {format_datetime(self.occurred_at)}"
 
 
 class Enrolment(PiiFields):
@@ -384,7 +385,7 @@ class OtpChallenge(models.Model):
         indexes = [models.Index(fields=["phone_index", "purpose", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.purpose} {format_datetime(self.created_at)}"
 
 
 class ImportJob(models.Model):

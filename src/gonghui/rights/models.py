@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.models import AppendOnlyModel
 from gonghui.core.sealed import SealedTextField
+from gonghui.core.timeutil import format_datetime
 from gonghui.members.models import Member
 from gonghui.orgs.models import Enterprise, Org
 
@@ -204,7 +205,7 @@ class CaseEntry(AppendOnlyModel):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d}"
+        return f"{self.get_kind_display()} {format_datetime(self.at)}"
 
 
 class CollectiveContract(models.Model):

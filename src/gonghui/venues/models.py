@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from gonghui.core.timeutil import format_datetime, format_range
 from gonghui.members.models import Member
 from gonghui.orgs.models import Org, validate_region_code
 
@@ -227,7 +228,7 @@ class Slot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.venue} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.venue} {format_range(self.starts_at, self.ends_at)}"
 
 
 class Booking(models.Model):
@@ -321,7 +322,9 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.venue} {self.starts_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+        return (
+            f"{self.venue} {format_range(self.starts_at, self.ends_at)} {self.get_status_display()}"
+        )
 
     @property
     def booker_label(self) -> str:
@@ -360,4 +363,4 @@ class Entry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.venue} {self.member} {self.entered_at:%Y-%m-%d %H:%M}"
+        return f"{self.venue} {self.member} {format_datetime(self.entered_at)}"

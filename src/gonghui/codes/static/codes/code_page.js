@@ -259,7 +259,8 @@
     var now = serverNow();
     var left = G.secondsLeft(now);
     els.countdown.value = left;
-    els.seconds.textContent = left + "s";
+    // "{n}s" translated in the template (zh-hans: "{n}秒")
+    els.seconds.textContent = (msg("seconds") || "{n}s").replace("{n}", String(left));
     if (cred && (!shown || G.timeStep(now) !== shown.step)) {
       render(false);
       if (els.status.getAttribute("data-kind") === "good") { setStatus(""); }
