@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
 from gonghui.core.audit import audit_record, client_ip
 
@@ -121,3 +121,25 @@ class ScopedAdmin(ModelAdmin):
         for obj in queryset:
             self._audit(request, obj, "delete", "")
         return super().log_deletions(request, queryset)
+
+
+class ParentScopedInline(TabularInline):
+    """An editable inline whose permissions are the parent admin's (capabilities and scope),
+    not Django's per-model permissions; its changes are audited with the parent's change."""
+
+    def _parent(self) -> Any:
+        return self.admin_site._registry[self.parent_model]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._parent().has_change_permission(request, obj) or (
+            obj is None and self._parent().has_add_permission(request)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
