@@ -32,6 +32,7 @@ from gonghui.benefits.models import Redemption
 from gonghui.codes import services as codes_services
 from gonghui.codes.api import TerminalKey
 from gonghui.codes.models import Terminal
+from gonghui.core.apischema import Error
 from gonghui.core.errors import Refused
 from gonghui.core.money import parse_yuan
 from gonghui.core.timeutil import to_local
@@ -99,12 +100,6 @@ def bill_fen_of(text: str) -> int:
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class Error(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class TerminalOut(Schema):

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
 from gonghui.core.sequences import sequence_take
@@ -41,10 +42,6 @@ class Upload:
     name: str
     stream: IO[bytes]
     size: int | None = None
-
-
-def _is_staff(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False))
 
 
 def normalise_invoice_no(value: str) -> str:
@@ -186,7 +183,7 @@ def claim_submit(
             message=_("Attach at most %(n)d files.") % {"n": documents.MAX_DOCUMENTS},
             field="documents",
         )
-    if not uploads and not _is_staff(actor):
+    if not uploads and not is_staff_actor(actor):
         raise Refused(
             code="documents_missing",
             message=_(
@@ -215,7 +212,7 @@ def claim_submit(
                 invoice_date=invoice_date,
                 amount_fen=amount_fen,
                 submitted_at=now(),
-                submitted_by=actor if _is_staff(actor) else None,
+                submitted_by=actor if is_staff_actor(actor) else None,
             )
             for upload in checked:
                 name = documents.store(upload)
@@ -228,7 +225,7 @@ def claim_submit(
                     size=upload.size,
                     sha256=upload.sha256,
                 )
-            if _is_staff(actor):
+            if is_staff_actor(actor):
                 audit_record(
                     actor=actor,
                     action="mutualaid.claim.create",
