@@ -18,7 +18,8 @@ from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
-from gonghui.core.money import format_fen, parse_yuan
+from gonghui.core.forms import YuanField
+from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.orgs.admin_base import ScopedAdmin
 from gonghui.orgs.listaudit import ListAuditedAdmin
@@ -150,21 +151,9 @@ class AssignForm(forms.Form):
 
 class HelpForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of help"), choices=HelpKind.choices)
-    amount = forms.CharField(label=_("Amount (yuan)"), max_length=16, required=False)
+    amount = YuanField(label=_("Amount (yuan)"), required=False)
     given_on = forms.DateField(label=_("Date"), initial=local_today)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
-
-    def clean_amount(self) -> int:
-        value = self.cleaned_data.get("amount") or ""
-        if not value:
-            return 0
-        try:
-            fen = parse_yuan(value)
-        except ValueError:
-            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-        if fen < 0:
-            raise forms.ValidationError(_("The amount cannot be negative."))
-        return fen
 
 
 @admin.register(HardshipFile)
@@ -411,7 +400,7 @@ class HelpRecordAdmin(ListAuditedAdmin, ScopedAdmin):
 
 
 class GradientRuleForm(forms.ModelForm):
-    ceiling_yuan = forms.CharField(label=_("Yearly ceiling per file (yuan)"), max_length=16)
+    ceiling_yuan = YuanField(label=_("Yearly ceiling per file (yuan)"))
 
     class Meta:
         model = GradientRule
@@ -424,12 +413,7 @@ class GradientRuleForm(forms.ModelForm):
             self.fields["ceiling_yuan"].initial = f"{c // 100}.{c % 100:02d}"
 
     def clean_ceiling_yuan(self) -> int:
-        try:
-            fen = parse_yuan(self.cleaned_data.get("ceiling_yuan", ""))
-        except ValueError:
-            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-        if fen < 0:
-            raise forms.ValidationError(_("The amount cannot be negative."))
+        fen: int = self.cleaned_data["ceiling_yuan"]
         self.instance.ceiling_fen = fen
         return fen
 

@@ -7,32 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.core.money import parse_yuan
+from gonghui.core.forms import YuanField
 
 from .models import Category, Cause, HouseholdMember, Housing, WorkerType
 
 HOUSEHOLD_ROWS = 6
-
-
-class YuanField(forms.CharField):
-    """An amount in yuan (up to two decimals), cleaned to integer fen."""
-
-    def __init__(self, **kw: Any) -> None:
-        kw.setdefault("required", False)
-        kw.setdefault("max_length", 16)
-        super().__init__(**kw)
-
-    def clean(self, value: Any) -> int:  # type: ignore[override]
-        value = super().clean(value)
-        if not value:
-            return 0
-        try:
-            fen = parse_yuan(value)
-        except ValueError:
-            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-        if fen < 0:
-            raise forms.ValidationError(_("The amount cannot be negative."))
-        return fen
 
 
 class ApplyForm(forms.Form):
@@ -45,8 +24,11 @@ class ApplyForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    applicant_income = YuanField(label=_("Your income over the last 12 months (yuan)"))
+    applicant_income = YuanField(
+        required=False, label=_("Your income over the last 12 months (yuan)")
+    )
     other_income = YuanField(
+        required=False,
         label=_("Other household income over the last 12 months (yuan)"),
         help_text=_("Pensions, allowances, rent and the like."),
     )
@@ -77,7 +59,7 @@ class HouseholdRowForm(forms.Form):
     health = forms.ChoiceField(
         label=_("Health"), choices=HouseholdMember.Health.choices, required=False
     )
-    income = YuanField(label=_("Income over the last 12 months (yuan)"))
+    income = YuanField(required=False, label=_("Income over the last 12 months (yuan)"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -19,8 +19,9 @@ from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
+from gonghui.core.forms import YuanField
 from gonghui.core.identifiers import normalize_member_no
-from gonghui.core.money import format_fen, parse_yuan
+from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ScopedAdmin
@@ -77,18 +78,6 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _yuan(value: str) -> int:
-    if not value:
-        return 0
-    try:
-        fen = parse_yuan(value)
-    except ValueError:
-        raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-    if fen < 0:
-        raise forms.ValidationError(_("The amount cannot be negative."))
-    return fen
-
-
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note"), widget=forms.Textarea, max_length=5000)
     public = forms.BooleanField(label=_("Shown to the applicant"), required=False)
@@ -104,11 +93,10 @@ class AdvanceForm(forms.Form):
 
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=RightsCase.Outcome.choices[1:])
-    amount_recovered = forms.CharField(label=_("Amount recovered (yuan)"), required=False)
+    amount_recovered = YuanField(
+        label=_("Amount recovered (yuan)"), required=False, max_length=None
+    )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
-
-    def clean_amount_recovered(self) -> int:
-        return _yuan(self.cleaned_data.get("amount_recovered") or "")
 
 
 def _staff_with(role: str, org: Org) -> QuerySet:
@@ -139,14 +127,10 @@ class AssignForm(forms.Form):
 
 class PartyForm(forms.Form):
     member_no = forms.CharField(label=_("Member number"), max_length=16)
-    amount_claimed = forms.CharField(label=_("Amount claimed (yuan)"), required=False)
-    amount_recovered = forms.CharField(label=_("Amount recovered (yuan)"), required=False)
-
-    def clean_amount_claimed(self) -> int:
-        return _yuan(self.cleaned_data.get("amount_claimed") or "")
-
-    def clean_amount_recovered(self) -> int:
-        return _yuan(self.cleaned_data.get("amount_recovered") or "")
+    amount_claimed = YuanField(label=_("Amount claimed (yuan)"), required=False, max_length=None)
+    amount_recovered = YuanField(
+        label=_("Amount recovered (yuan)"), required=False, max_length=None
+    )
 
 
 FORMS = {
