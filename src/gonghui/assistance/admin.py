@@ -6,22 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
-from gonghui.core.errors import Refused
 from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
-from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
 from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, visible_orgs
@@ -158,6 +156,7 @@ class HelpForm(forms.Form):
 
 @admin.register(HardshipFile)
 class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
+    audit_open = True  # a hardship file is sealed: every opening is audited
     assignment_scoped = True
     # The list shows who has a hardship file: each request is audited (filters, row count).
     list_audit_action = "assistance.file.list"
@@ -252,32 +251,15 @@ class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
         url = reverse("admin:assistance_hardshipfile_act", args=[obj.pk])
         return format_html('<a href="{}" data-testid="file-actions">{}</a>', url, _("Open actions"))
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        if request.method == "GET":
-            # 404 when not visible; otherwise the opening is audited.
-            selectors.file_open(
-                user=request.user, pk=object_id, via="console", ip=client_ip(request)
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def record_open(self, request: HttpRequest, object_id: str) -> None:
+        # 404 when not visible; otherwise the opening is audited.
+        selectors.file_open(user=request.user, pk=object_id, via="console", ip=client_ip(request))
 
-    def get_urls(self) -> list[URLPattern]:
-        act = path(
-            "<path:object_id>/act/",
-            self.admin_site.admin_view(self.act_view),
-            name="assistance_hardshipfile_act",
-        )
-        document = path(
-            "<path:object_id>/document/<int:doc_id>/",
-            self.admin_site.admin_view(self.document_view),
-            name="assistance_hardshipfile_document",
-        )
-        return [act, document, *super().get_urls()]
+    def object_views(self) -> list[ObjectView]:
+        return [
+            ObjectView("act", "act/", self.act_view),
+            ObjectView("document", "document/<int:doc_id>/", self.document_view),
+        ]
 
     def document_view(self, request: HttpRequest, object_id: str, doc_id: int) -> HttpResponseBase:
         """Send an evidence document to a user who may open its file (else 404); audited."""
@@ -308,54 +290,42 @@ class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
             "help": help_form,
             "document": document,
         }.get(which or "")
-        if bound is not None and bound.is_valid():
-            data = bound.cleaned_data
-            try:
-                if which == "transition":
-                    services.file_transition(
-                        file=file, action=data["action"], note=data["note"], actor=request.user
-                    )
-                elif which == "document":
-                    upload = data["document"]
-                    services.document_add(
-                        file=file,
-                        name=upload.name,
-                        stream=upload,
-                        size=upload.size,
-                        actor=request.user,
-                    )
-                elif which == "assign":
-                    services.file_assign(
-                        file=file, case_worker=data["case_worker"], actor=request.user
-                    )
-                else:
-                    services.help_record_create(
-                        file=file,
-                        kind=data["kind"],
-                        amount_fen=data["amount"],
-                        given_on=data["given_on"],
-                        note=data["note"],
-                        actor=request.user,
-                    )
-            except Refused as exc:
-                messages.error(request, str(exc.message))
+
+        def do(data: dict[str, Any]) -> None:
+            if which == "transition":
+                services.file_transition(
+                    file=file, action=data["action"], note=data["note"], actor=request.user
+                )
+            elif which == "document":
+                upload = data["document"]
+                services.document_add(
+                    file=file, name=upload.name, stream=upload, size=upload.size, actor=request.user
+                )
+            elif which == "assign":
+                services.file_assign(file=file, case_worker=data["case_worker"], actor=request.user)
             else:
-                messages.success(request, _("Done."))
-                return HttpResponseRedirect(request.path)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": file,
-            "title": _("Actions on file #%(pk)s") % {"pk": file.pk},
-            "transition_form": transition,
-            "assign_form": assign if can(request.user, "assistance.supervise", file.org) else None,
-            "help_form": help_form,
-            "document_form": document,
-            "events": file.events.select_related("actor"),
-        }
-        response = TemplateResponse(request, "admin/assistance/act.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+                services.help_record_create(
+                    file=file,
+                    kind=data["kind"],
+                    amount_fen=data["amount"],
+                    given_on=data["given_on"],
+                    note=data["note"],
+                    actor=request.user,
+                )
+
+        if (done := self.act_submit(request, bound, do)) is not None:
+            return done
+        return self.act_page(
+            request,
+            file,
+            title=_("Actions on file #%(pk)s") % {"pk": file.pk},
+            template="admin/assistance/act.html",
+            transition_form=transition,
+            assign_form=assign if can(request.user, "assistance.supervise", file.org) else None,
+            help_form=help_form,
+            document_form=document,
+            events=file.events.select_related("actor"),
+        )
 
 
 @admin.register(HelpRecord)

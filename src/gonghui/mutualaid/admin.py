@@ -26,14 +26,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.identifiers import normalize_member_no
 from gonghui.core.money import format_fen
 from gonghui.members.models import Member
-from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
 from gonghui.orgs.models import Enterprise
 from gonghui.orgs.scoping import can, scope, visible_orgs
 
@@ -446,6 +445,8 @@ class StaffClaimForm(ClaimForm):
 
 @admin.register(AidClaim)
 class AidClaimAdmin(ScopedAdmin):
+    audit_open = True  # claims carry health data: every opening is audited
+    object_id_converter = "int"
     scope_field = "org"
     view_capability = "mutualaid.view"
     change_capability = None  # changed only through the review actions below
@@ -502,15 +503,21 @@ class AidClaimAdmin(ScopedAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        claim = self._visible(request, object_id)
+        extra_context = {**(extra_context or {}), **self._review_context(request, claim)}
+        return super().change_view(request, object_id, form_url, extra_context)  # audited open
+
+    def _visible(self, request: HttpRequest, object_id: str) -> AidClaim:
         claim = self.get_object(request, object_id)
         if not self.has_view_permission(request, claim):
             raise Http404
-        if request.method == "GET":
-            services.claim_view_record(
-                claim=claim, actor=request.user, via="console", ip=client_ip(request)
-            )
-        extra_context = {**(extra_context or {}), **self._review_context(request, claim)}
-        return super().change_view(request, object_id, form_url, extra_context)
+        return claim
+
+    def record_open(self, request: HttpRequest, object_id: str) -> None:
+        claim = self._visible(request, object_id)
+        services.claim_view_record(
+            claim=claim, actor=request.user, via="console", ip=client_ip(request)
+        )
 
     def _review_context(self, request: HttpRequest, claim: AidClaim) -> dict[str, Any]:
         S = AidClaim.Status
@@ -553,20 +560,16 @@ class AidClaimAdmin(ScopedAdmin):
         }
 
     # --- actions of the review --------------------------------------------------------------
-    def get_urls(self) -> list[URLPattern]:
-        wrap = self.admin_site.admin_view
-        extra = [
-            path(f"<int:pk>/{what}/", wrap(self._decision(what)), name=f"mutualaid_aidclaim_{what}")
+    def object_views(self) -> list[ObjectView]:
+        decisions = [
+            ObjectView(what, f"{what}/", self._decision(what))
             for what in ("check", "approve", "reject", "pay")
         ]
-        extra.append(
-            path(
-                "<int:pk>/document/<int:doc>/",
-                never_cache(self.document_view),  # 404 (not the login page) when signed out
-                name="mutualaid_aidclaim_document",
-            )
+        # 404 (not the login page) when signed out
+        document = ObjectView(
+            "document", "document/<int:doc>/", self.document_view, admin_view=False
         )
-        return extra + super().get_urls()
+        return [*decisions, document]
 
     def _claim(self, request: HttpRequest, pk: int, capability: str) -> AidClaim:
         claim = selectors.claim_get_visible(user=request.user, pk=pk)
@@ -575,7 +578,8 @@ class AidClaimAdmin(ScopedAdmin):
         return claim
 
     def _decision(self, what: str) -> Any:
-        def view(request: HttpRequest, pk: int) -> HttpResponse:
+        def view(request: HttpRequest, object_id: int) -> HttpResponse:
+            pk = object_id
             if request.method != "POST":
                 return HttpResponseNotAllowed(["POST"])
             capability = "mutualaid.pay" if what == "pay" else "mutualaid.review"
@@ -618,11 +622,11 @@ class AidClaimAdmin(ScopedAdmin):
 
         return view
 
-    def document_view(self, request: HttpRequest, pk: int, doc: int) -> HttpResponseBase:
+    def document_view(self, request: HttpRequest, object_id: int, doc: int) -> HttpResponseBase:
         if request.method != "GET" or not self.admin_site.has_permission(request):
             raise Http404
         document = selectors.document_get_visible(user=request.user, pk=doc)
-        if document.claim_id != pk:
+        if document.claim_id != object_id:
             raise Http404
         return serve_document(request, document, actor=request.user, via="console")
 
