@@ -150,7 +150,7 @@ def production_env(url: str, var_dir: Path, redis_url: str | None) -> dict[str, 
         "GONGHUI_DEBUG": "false",
         "GONGHUI_VAR_DIR": str(var_dir),
         "GONGHUI_LOG_LEVEL": "WARNING",
-        "GONGHUI_SMS_BACKEND": "gonghui.core.sms.ConsoleSmsBackend",
+        "GONGHUI_SMS_BACKEND": "bench_sms.BenchSmsBackend",
         "DJANGO_SETTINGS_MODULE": "redeem_settings",
     }
     if redis_url:

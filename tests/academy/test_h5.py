@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from gonghui.academy import services
 from gonghui.academy.models import Certificate
+from gonghui.core.errors import Refused
 from gonghui.members import h5menu
 from gonghui.members.session import SESSION_MEMBER_KEY
 from tests.factories import make_member, org_child, org_root
@@ -96,3 +97,23 @@ def test_verify_page_rejects_forged(client, union):
         "academy_verify:certificate", args=[cert.number[:-1] + "9", cert.signature]
     )
     assert 'data-testid="verify-invalid"' in client.get(other_number).content.decode()
+
+
+def test_an_empty_quiz_form_is_no_attempt(client, union):
+    """Issue #12 item 4: submitting the quiz with nothing ticked was graded as a 0 % attempt."""
+    member = make_member(union)
+    course = make_course(union, lessons=1)
+    quiz = make_quiz(course, [[True, False], [False, True]], pass_mark=100)
+    enrolment = services.course_enrol(member=member, course=course)
+    sign_in(client, member)
+    r = client.post(reverse("academy:quiz", args=[course.pk, quiz.pk]), {})
+    assert r.status_code == 200 and 'data-testid="quiz-failed"' not in r.content.decode()
+    assert not enrolment.attempts.exists()
+    with pytest.raises(Refused) as exc:
+        services.quiz_submit(enrolment=enrolment, quiz=quiz, answers={})
+    assert exc.value.code == "no_answer"
+    q1 = quiz.questions.first()
+    half = services.quiz_submit(
+        enrolment=enrolment, quiz=quiz, answers={str(q1.pk): [q1.choices.first().pk]}
+    )
+    assert half.score_percent == 50  # an open question among answered ones counts as wrong

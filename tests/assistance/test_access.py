@@ -257,3 +257,23 @@ def test_member_sees_own_file_and_applies(world, file):
     assert (f.household_size, f.per_capita_income_fen, f.status) == (2, 50_000, "applied")
     # the member's page shows status; other members' files never appear
     assert "hardship-file" in c.get("/m/assistance/").content.decode()
+
+
+def test_an_empty_hardship_application_is_refused_field_by_field(world):
+    """Issue #12 item 4: an empty form was filed with the preselected first choices."""
+    applicant = make_member(world.union)
+    c = member_client(applicant)
+    page = c.get("/m/assistance/apply").content.decode()
+    assert 'class="h5-select"' in page and 'class="h5-input"' in page  # styled like the H5
+    assert page.count('data-testid="household-row"') == 6 and "data-add-row" in page
+    assert '<option value="" selected>' in page  # nothing preselected
+    empty = {
+        "hh-TOTAL_FORMS": "6",
+        "hh-INITIAL_FORMS": "0",
+        "hh-MIN_NUM_FORMS": "0",
+        "hh-MAX_NUM_FORMS": "6",
+    }
+    body = c.post("/m/assistance/apply", empty).content.decode()
+    for field in ("category", "worker_type", "main_cause", "applicant_income", "housing"):
+        assert f'data-testid="error-{field}"' in body, field
+    assert not HardshipFile.objects.filter(member=applicant).exists()

@@ -87,7 +87,7 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(boss, file, settings, nam
 
 
 def test_a_failed_record_removes_the_stored_bytes(boss, file, settings, monkeypatch):
-    monkeypatch.setattr(services, "MAX_DOCUMENTS", 0)
+    monkeypatch.setattr(services.documents, "MAX_DOCUMENTS", 0)  # where document_add reads it
     with pytest.raises(Refused) as exc:
         services.document_add(file=file, name="a.png", stream=io.BytesIO(PNG), actor=boss)
     assert exc.value.code == "too_many_documents"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from gonghui.benefits import services
+from gonghui.benefits import scan, services
 from gonghui.benefits.models import MemberOfferUsage, OfferKind, Payer, Redemption
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import SHANGHAI
@@ -75,7 +75,7 @@ def test_redemption_takes_everything_and_books_the_ledger(world):
     usage = MemberOfferUsage.objects.get(member=world.member, offer=offer, period="day")
     assert usage.count == 1
     assert red.local_date == red.created_at.astimezone(SHANGHAI).date()
-    receipt = services.receipt(red)
+    receipt = scan.receipt(red)
     assert receipt["remaining"] == {
         "stock": 9,
         "member_today": 1,

@@ -10,6 +10,7 @@ from django.test import Client
 
 from gonghui.codes import services
 from gonghui.codes.models import Credential, Terminal
+from gonghui.core.errors import Refused
 from gonghui.core.models import AuditEntry
 from gonghui.members.session import SESSION_MEMBER_KEY
 from gonghui.orgs.models import Role
@@ -75,7 +76,7 @@ def test_poster_page_and_new_poster(terminal, union):
     assert AuditEntry.objects.filter(action="codes.terminal.poster").count() == 1
     r = c.post(f"/admin/codes/terminal/{terminal.pk}/poster/")
     assert r.status_code == 200
-    with pytest.raises(services.Refused):
+    with pytest.raises(Refused):
         services.poster_terminal(token)
     assert AuditEntry.objects.filter(action="codes.terminal.rotate_poster").count() == 1
 

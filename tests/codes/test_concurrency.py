@@ -11,6 +11,7 @@ from django.db import connections
 
 from gonghui.codes import services
 from gonghui.codes.models import Credential, ScanRecord
+from gonghui.core.errors import Refused
 from gonghui.members.models import ServiceEvent
 from tests.conftest import postgres_only
 
@@ -68,7 +69,7 @@ def test_one_code_verified_20_times_at_once(union, member, terminal):
         try:
             services.code_verify(code=code, terminal=terminal, now=now)
             return "ok"
-        except services.Refused as exc:
+        except Refused as exc:
             return exc.code
 
     outcomes = run_at_once(20, attempt)

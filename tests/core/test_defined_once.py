@@ -12,14 +12,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[2] / "src" / "gonghui"
-
-# Helpers whose single definition arrives with another branch of the same work; the lead removes
-# these marks when the branches are merged.
-MERGED_WITH_H2_H3 = pytest.mark.xfail(strict=False, reason="merged with house-h2/h3")
-MERGED_WITH_H4 = pytest.mark.xfail(strict=False, reason="merged with house-h4")
 
 
 @cache
@@ -103,7 +96,6 @@ def test_is_staff_actor_is_defined_once_in_core_actors():
     assert _defs(ast.FunctionDef, "_is_staff") == []
 
 
-@MERGED_WITH_H2_H3
 def test_no_private_is_staff_actor_copies():
     assert _defs(ast.FunctionDef, "_is_staff_actor") == []
 
@@ -112,24 +104,20 @@ def test_error_schema_is_defined_once_in_core_apischema():
     assert [d.split(":")[0] for d in _class_defs("Error", "Schema")] == ["core/apischema.py"]
 
 
-@MERGED_WITH_H4
 def test_no_other_error_schema_under_another_name():
     assert _class_defs("ErrorOut", "Schema") == []
 
 
-@MERGED_WITH_H2_H3
 def test_masked_name_is_defined_once_in_core_identifiers():
     assert [d.split(":")[0] for d in _defs(ast.FunctionDef, "masked_name")] == [
         "core/identifiers.py"
     ]
 
 
-@MERGED_WITH_H2_H3
 def test_the_bill_has_one_maximum():
     assert len(_assignments("MAX_BILL_FEN")) == 1
 
 
-@MERGED_WITH_H2_H3
 def test_the_idempotency_key_check_is_defined_once_in_core():
     assert [d.split(":")[0] for d in _defs(ast.FunctionDef, "idempotency_key_check")] == [
         "core/idempotency.py"

@@ -435,3 +435,31 @@ def test_gate_checkin_by_code_counts_hours(w):
     p = VolunteerService.objects.get(pk=service.pk).participations.get()
     assert (p.member_id, p.hours, p.via) == (w["m2"].pk, Decimal("1.5"), "checkin")
     assert _events(w["m2"]) == 1
+
+
+def test_member_page_offers_register_only_before_joining(w):
+    """Issue #12 item 6: the volunteer page offered 「报名」 for an activity already joined."""
+    upcoming = _service(w, title="下周的环城护河")
+    thing = services.volunteer_service_activity_create(
+        actor=w["admin_a"],
+        service=upcoming,
+        starts_at=timeutil.now() + dt.timedelta(days=7),
+        place="环城河",
+        capacity=10,
+    )
+    activity = Activity.objects.get(pk=thing.id)
+    Activity.objects.filter(pk=activity.pk).update(
+        registration_opens=timeutil.now() - dt.timedelta(days=1)
+    )
+    before = _member_client(w["m1"]).get("/m/volunteer/").content.decode()
+    card = before[before.index(f'data-testid="upcoming-{upcoming.pk}"') :]
+    assert (
+        ">报名<" in card[: card.index("</section>")]
+        or ">Register<" in card[: card.index("</section>")]
+    )
+    activities.registration_create(member=w["m1"], session=activity.sessions.get())
+    after = _member_client(w["m1"]).get("/m/volunteer/").content.decode()
+    card = after[after.index(f'data-testid="upcoming-{upcoming.pk}"') :]
+    card = card[: card.index("</section>")]
+    assert f'data-testid="joined-{upcoming.pk}"' in card
+    assert ">报名<" not in card and ">Register<" not in card

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gonghui.members.enrolment import enrolment_submit
 from gonghui.members.models import Enrolment
+from gonghui.members.privacy import PRIVACY_NOTICE_VERSION
 from gonghui.orgs.models import Enterprise, Org
 from tests.factories import EnterpriseFactory, id_number_for, next_n, org_child, org_root, phone_for
 
@@ -73,6 +74,7 @@ def submit(org: Org, n: int | None = None, **kw) -> Enrolment:
         "id_number": id_number_for(n),
         "org": org,
         "employment_type": "employee",
+        "consent_version": PRIVACY_NOTICE_VERSION,
     }
     values.update(kw)
     return enrolment_submit(**values)

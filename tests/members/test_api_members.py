@@ -8,6 +8,7 @@ from django.test import Client
 from gonghui.core.models import AuditEntry
 from gonghui.members.enrolment import transfer_request_create
 from gonghui.members.models import Enrolment, Member, TransferRequest
+from gonghui.members.privacy import PRIVACY_NOTICE_VERSION
 from gonghui.members.services import service_event_record
 from gonghui.orgs.models import Role
 from gonghui.orgs.scoping import roles_with
@@ -39,7 +40,12 @@ def request_code(client: Client, outbox, phone: str, purpose: str) -> str:
 
 
 def enrol_payload(world, n: int, **kw) -> dict:
-    data = {"name": "李四", "id_number": id_number_for(n), "org_id": world.union_a.pk}
+    data = {
+        "name": "李四",
+        "id_number": id_number_for(n),
+        "org_id": world.union_a.pk,
+        "consent_version": PRIVACY_NOTICE_VERSION,
+    }
     data.update(kw)
     return data
 

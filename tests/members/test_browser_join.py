@@ -85,6 +85,7 @@ def test_join_on_h5_approve_in_console_then_sign_in(live_server, browser, page, 
     page.wait_for_selector("[data-testid=error-id_number]")
     page.screenshot(path=str(RESULTS / "h5-join-step2-error.png"), full_page=True)
     page.fill("#id_id_number", ID_NUMBER)
+    page.check("#id_consent")
     page.click("[data-testid=join-person]")
     page.wait_for_selector('#join-step[data-step="3"]')
 

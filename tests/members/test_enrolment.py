@@ -17,6 +17,7 @@ from gonghui.members import pii
 from gonghui.members.enrolment import enrolment_approve, enrolment_reject, enrolment_submit
 from gonghui.members.models import Enrolment, Member, MemberHistory
 from gonghui.members.otp import otp_request, otp_verify
+from gonghui.members.privacy import PRIVACY_NOTICE_VERSION
 from gonghui.members.selectors import enrolment_queue, union_search
 from gonghui.orgs.models import Org, Role
 from tests.conftest import postgres_only
@@ -49,6 +50,7 @@ def test_end_to_end_code_submit_queue_approve(world, sms_outbox):
         org=world.union_a,
         enterprise=world.enterprise_a,
         employment_type="employee",
+        consent_version=PRIVACY_NOTICE_VERSION,
         ip="10.1.1.1",
     )
     assert enrolment.status == Enrolment.Status.SUBMITTED

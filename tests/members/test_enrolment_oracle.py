@@ -11,6 +11,7 @@ from django.test import Client
 
 from gonghui.core.errors import Refused
 from gonghui.members.models import Enrolment, Member
+from gonghui.members.privacy import PRIVACY_NOTICE_VERSION
 from tests.factories import id_number_for, make_member
 from tests.members.enrol_helpers import last_code, make_world, submit
 
@@ -37,7 +38,12 @@ def apply(c: Client, world, n: int, ip: str = "10.0.0.1"):
     return post(
         c,
         "/enrolments",
-        {"name": "李四", "id_number": id_number_for(n), "org_id": world.union_a.pk},
+        {
+            "name": "李四",
+            "id_number": id_number_for(n),
+            "org_id": world.union_a.pk,
+            "consent_version": PRIVACY_NOTICE_VERSION,
+        },
         ip,
     )
 

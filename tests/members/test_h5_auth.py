@@ -140,6 +140,7 @@ def test_unknown_phone_is_told_to_join(tree):
 
 def test_applicant_sees_the_status_of_the_application(tree):
     from gonghui.members.enrolment import enrolment_submit
+    from gonghui.members.privacy import PRIVACY_NOTICE_VERSION
     from tests.factories import id_number_for
 
     phone = "13912348888"
@@ -149,6 +150,7 @@ def test_applicant_sees_the_status_of_the_application(tree):
         id_number=id_number_for(4242),
         org=tree.union,
         employment_type="employee",
+        consent_version=PRIVACY_NOTICE_VERSION,
     )
     c = en_client()
     c.post("/m/login", {"action": "send", "phone": phone})

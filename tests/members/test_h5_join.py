@@ -59,6 +59,7 @@ def fill_person(client, **overrides) -> object:
         "id_number": ID_NUMBER,
         "employment_type": "employee",
         "gig_trade": "",
+        "consent": "on",
     }
     data.update(overrides)
     return client.post("/m/join", data)

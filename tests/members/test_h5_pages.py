@@ -85,6 +85,28 @@ def test_my_union_shows_name_and_contact(signed_in, tree):
     assert tree.union.name in body
     assert "王主席" in body and 'href="tel:0576-87654321"' in body
     assert tree.union.address in body
+    assert 'data-testid="contact-above"' not in body
+
+
+def test_my_union_without_a_phone_shows_the_nearest_union_above_that_has_one(tree):
+    """Issue #12 item 6: a union without contact details left the member with 「—」 only."""
+    from gonghui.orgs.models import Org
+
+    Org.objects.filter(pk=tree.township.pk).update(
+        contact_name="街道工会办", contact_phone="0576-87220000", address="玉环市玉城街道广陵路1号"
+    )
+    member = make_member(tree.other_union, phone="13900000077")
+    c = en_client()
+    sign_in(c, member, "13900000077")
+    body = text(c.get("/m/union"))
+    assert tree.other_union.name in body and 'data-testid="contact-above"' in body
+    assert tree.township.name in body and 'href="tel:0576-87220000"' in body
+
+
+def test_every_demo_union_gives_a_contact():
+    from gonghui.demo import data
+
+    assert all(spec.contact_name and spec.contact_phone and spec.address for spec in data.ORGS)
 
 
 def test_history_newest_first_money_and_shanghai_time(signed_in, member):

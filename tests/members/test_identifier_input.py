@@ -10,6 +10,7 @@ from django.test import Client
 from gonghui.members import pii
 from gonghui.members.models import Enrolment, ImportJob, Member
 from gonghui.members.otp import otp_request, otp_verify
+from gonghui.members.privacy import PRIVACY_NOTICE_VERSION
 from gonghui.members.roster.importer import roster_import
 from gonghui.members.selectors import member_search
 from gonghui.orgs.models import Role
@@ -56,7 +57,12 @@ def test_api_enrolment_normalises_and_refuses_the_same_person_twice(sms_outbox, 
     r = post(c, "/otp", {"phone": fullwidth(phone), "purpose": "enrol"})
     assert r.status_code == 202, r.content
     code = fullwidth(last_code(sms_outbox, phone))
-    body = {"name": "李四", "id_number": typed(id_number_for(n)), "org_id": world.union_a.pk}
+    body = {
+        "name": "李四",
+        "id_number": typed(id_number_for(n)),
+        "org_id": world.union_a.pk,
+        "consent_version": PRIVACY_NOTICE_VERSION,
+    }
     r = post(c, "/enrolments", {**body, "phone": fullwidth(phone), "code": code})
     assert r.status_code == 201, r.content
     enrolment = Enrolment.objects.get()
@@ -90,6 +96,7 @@ def test_api_bad_digit_is_a_clean_400_not_a_500(sms_outbox):
             "name": "李四",
             "id_number": number[:10] + "٣" + number[11:],
             "org_id": world.union_a.pk,
+            "consent_version": PRIVACY_NOTICE_VERSION,
             "phone": "13300007003",
             "code": last_code(sms_outbox, "13300007003"),
         },

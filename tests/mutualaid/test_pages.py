@@ -197,3 +197,18 @@ def test_staff_enter_a_claim_for_a_member(world):
         },
     )
     assert r.status_code == 200 and not AidClaim.objects.filter(invoice_no="STAFF-2").exists()
+
+
+def test_reject_reason_is_not_preselected_and_is_required(world):
+    """Issue #12 item 4: the reject form preselected 「发票重复」, so a click rejected for it."""
+    claim = submit(world)
+    c = staff(make_staff(world.union, Role.REVIEWER))
+    page = c.get(f"/admin/mutualaid/aidclaim/{claim.pk}/change/").content.decode()
+    select = page[
+        page.index('name="reason"') : page.index("</select>", page.index('name="reason"'))
+    ]
+    assert '<option value="" selected>' in select
+    assert 'value="duplicate_invoice" selected' not in select
+    r = c.post(f"/admin/mutualaid/aidclaim/{claim.pk}/reject/", {"reason": "", "text": ""})
+    assert r.status_code == 302
+    assert AidClaim.objects.get(pk=claim.pk).status == "submitted"

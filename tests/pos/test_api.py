@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from gonghui.benefits.models import Offer, Redemption
-from gonghui.codes import services as code_services
 from gonghui.codes.models import ScanRecord
+from gonghui.core.identifiers import masked_name
 from gonghui.funds.models import LedgerTransaction
 from tests.benefits.factories import make_merchant, make_store, make_terminal_with_key
 from tests.factories import make_staff
@@ -275,4 +275,4 @@ def test_codes_dispatch_is_the_same_path(client, shop):
     record = ScanRecord.objects.get()
     assert record.terminal_id == shop.terminal.pk and record.idempotency_key == idem
     assert record.outcome == "ok"
-    assert code_services.masked_name(shop.member.name) == record.response["member"]["name"]
+    assert masked_name(shop.member.name) == record.response["member"]["name"]

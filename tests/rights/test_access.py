@@ -295,3 +295,12 @@ def test_api_intake_is_anonymous(world):
 def test_h5_home_lists_both_services(world):
     home = member_client(world.member).get("/m/").content.decode()
     assert 'href="/m/assistance/"' in home and 'href="/m/rights/"' in home
+
+
+def test_h5_intake_form_is_styled_and_preselects_no_matter(world):
+    """Issue #12 item 4: the rights form was unstyled raw inputs with the first matter chosen."""
+    page = member_client(world.member).get("/m/rights/new").content.decode()
+    assert 'class="h5-select"' in page and 'class="h5-input"' in page
+    assert 'class="h5-check"' in page  # the radio buttons of "what do you need"
+    select = page[page.index('name="case_type"') : page.index("</select>", page.index("case_type"))]
+    assert '<option value="" selected>' in select

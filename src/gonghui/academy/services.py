@@ -116,6 +116,13 @@ def quiz_submit(
         if not set(ids) <= valid[key]:
             raise Refused(code="bad_answer", message=_("An answer does not fit the quiz."))
         clean[key] = ids
+    if not any(clean.values()):
+        # An empty form is no attempt: it would be graded 0 % and count against the member.
+        # A question left open among answered ones is graded as wrong, as on paper.
+        raise Refused(
+            code="no_answer",
+            message=_("Answer the questions before you submit."),
+        )
     _correct, _total, score = quiz_score(quiz, clean)
     attempt = QuizAttempt.objects.create(
         enrolment=enrolment,

@@ -22,7 +22,7 @@ class ActivitiesConfig(AppConfig):
         grant("activities.review", *admins, Role.REVIEWER, Role.ORGANISER)
 
         from .models import Session
-        from .services import checkin_scan_handler
+        from .scan import checkin_scan_handler
 
         dispatch.register(
             "activities.session",

@@ -21,8 +21,15 @@ from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import can, scope
 
 from . import services
-from .models import Activity, Allocation, CheckIn, Kind
+from .models import Activity, Allocation, CheckIn, Kind, Registration
 from .services import ACTIVITY_SOURCE as SOURCE
+
+# A registration that no longer holds a place or a claim: the member may register again.
+DEAD_REGISTRATION = (
+    Registration.Status.CANCELLED,
+    Registration.Status.REJECTED,
+    Registration.Status.LOST,
+)
 
 # members.attendance kinds ↔ activity kinds
 _KINDS = {KIND_VOLUNTEER: Kind.VOLUNTEER}
@@ -62,6 +69,15 @@ class ActivityProvider:
     def manages(self, *, user: Any, id: int) -> bool:
         activity = Activity.objects.select_related("org").filter(pk=id).first()
         return activity is not None and can(user, "activities.manage", activity.org)
+
+    def registration(self, id: int, *, member_id: int) -> str | None:
+        live = (
+            Registration.objects.filter(session__activity_id=id, member_id=member_id)
+            .exclude(status__in=DEAD_REGISTRATION)
+            .order_by("session__starts_at", "pk")
+            .first()
+        )
+        return None if live is None else str(live.get_status_display())
 
     def attendance(self, id: int, *, member_id: int | None = None) -> list[Attended]:
         qs = CheckIn.objects.filter(session__activity_id=id).select_related("session")

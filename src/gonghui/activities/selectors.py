@@ -1,4 +1,5 @@
-"""Activity reads: lists for members, priority ranking of applications, live counts."""
+"""Activity reads: lists for members, no-shows and the priority ranking of applications, live
+counts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from gonghui.core import timeutil
 from gonghui.members.models import Member
 
 from .models import Activity, CheckIn, Registration, Session
+
+NO_SHOW_LOOKBACK = dt.timedelta(days=365)
 
 
 def activities_for_member(
@@ -86,6 +89,16 @@ def session_counts(session: Session) -> dict[str, Any]:
     }
 
 
+def no_show_count(member: Member, *, before: dt.datetime) -> int:
+    """The member's no-shows in the year before ``before`` (lowers their priority)."""
+    return Registration.objects.filter(
+        member=member,
+        status=Registration.Status.NO_SHOW,
+        session__starts_at__gte=before - NO_SHOW_LOOKBACK,
+        session__starts_at__lt=before,
+    ).count()
+
+
 @dataclass(frozen=True)
 class Ranked:
     registration: Registration
@@ -98,8 +111,6 @@ def applications_ranked(session: Session) -> list[Ranked]:
     """Pending applications in review priority: frontline workers first, then fewer no-shows in
     the past year, then earlier application. (When model workers are recorded by the honours
     app they will rank first; see docs/activities.md.)"""
-    from .services import no_show_count
-
     activity = session.activity
     rows = []
     for reg in (

@@ -8,16 +8,23 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.forms import YuanField
+from gonghui.members.forms_h5 import H5Form
 
 from .models import Category, Cause, HouseholdMember, Housing, WorkerType
 
 HOUSEHOLD_ROWS = 6
 
 
-class ApplyForm(forms.Form):
-    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
-    worker_type = forms.ChoiceField(label=_("Type"), choices=WorkerType.choices)
-    main_cause = forms.ChoiceField(label=_("Main cause"), choices=Cause.choices)
+def _choose(choices: Any) -> list[tuple[str, Any]]:
+    """Choices behind an empty "please choose": nothing is preselected, so a required field left
+    alone is refused instead of filed with its first choice."""
+    return [("", _("Please choose")), *choices]
+
+
+class ApplyForm(H5Form):
+    category = forms.ChoiceField(label=_("Category"), choices=_choose(Category.choices))
+    worker_type = forms.ChoiceField(label=_("Type"), choices=_choose(WorkerType.choices))
+    main_cause = forms.ChoiceField(label=_("Main cause"), choices=_choose(Cause.choices))
     secondary_causes = forms.MultipleChoiceField(
         label=_("Secondary causes (at most three)"),
         choices=Cause.choices,
@@ -25,14 +32,16 @@ class ApplyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     applicant_income = YuanField(
-        required=False, label=_("Your income over the last 12 months (yuan)")
+        label=_("Your income over the last 12 months (yuan)"),
+        required=True,
+        help_text=_("Type 0 if you had none."),
     )
     other_income = YuanField(
         required=False,
         label=_("Other household income over the last 12 months (yuan)"),
         help_text=_("Pensions, allowances, rent and the like."),
     )
-    housing = forms.ChoiceField(label=_("Housing"), choices=Housing.choices)
+    housing = forms.ChoiceField(label=_("Housing"), choices=_choose(Housing.choices))
     housing_note = forms.CharField(label=_("Housing details"), max_length=200, required=False)
     health_note = forms.CharField(label=_("Health"), max_length=200, required=False)
 
@@ -46,7 +55,7 @@ class ApplyForm(forms.Form):
         return data
 
 
-class HouseholdRowForm(forms.Form):
+class HouseholdRowForm(H5Form):
     relation = forms.ChoiceField(
         label=_("Relation"),
         choices=[("", "—"), *HouseholdMember.Relation.choices],
@@ -57,7 +66,7 @@ class HouseholdRowForm(forms.Form):
         label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     health = forms.ChoiceField(
-        label=_("Health"), choices=HouseholdMember.Health.choices, required=False
+        label=_("Health"), choices=[("", "—"), *HouseholdMember.Health.choices], required=False
     )
     income = YuanField(required=False, label=_("Income over the last 12 months (yuan)"))
 

@@ -16,9 +16,10 @@ from gonghui.members.models import Member
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import scope_q
 
-from .models import HardshipFile, HelpKind, HelpRecord
+from .models import GradientRule, HardshipFile, HelpKind, HelpRecord
 
 REMIND_DAYS_AHEAD = 30
+DOCUMENT_FOLDER = "assistance/documents"  # private storage of evidence documents
 
 
 def file_visible_q(user: Any, field: str = "") -> Q:
@@ -76,6 +77,16 @@ def help_given(*, file: HardshipFile, kind: str, year: int) -> int:
     )
 
 
+def rule_for(*, file: HardshipFile, kind: str, year: int) -> GradientRule | None:
+    """The rule of the nearest org above the file's union (itself included)."""
+    org = file.org
+    paths = [org.path[:i] for i in range(Org.steplen, len(org.path) + 1, Org.steplen)]
+    rules = GradientRule.objects.filter(
+        org__path__in=paths, year=year, category=file.category, kind=kind
+    ).select_related("org")
+    return max(rules, key=lambda r: len(r.org.path), default=None)
+
+
 def figures(*, org: Org, year: int) -> dict[str, Any]:
     """Yearly figures for an org's subtree: people visited, grants and amounts by kind, files."""
     records = HelpRecord.objects.filter(file__org__path__startswith=org.path, given_on__year=year)
@@ -108,7 +119,6 @@ def document_open(*, user: Any, file_pk: Any, doc_pk: Any, ip: str | None = None
     from gonghui.core import uploads
 
     from .models import HardshipDocument
-    from .services import DOCUMENT_FOLDER
 
     try:
         doc = HardshipDocument.objects.select_related("file__org").get(

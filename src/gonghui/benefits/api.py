@@ -23,6 +23,8 @@ from ninja import Field, Header, Router, Schema
 from gonghui.core.apiauth import staff_auth
 from gonghui.core.apischema import Error
 from gonghui.core.errors import Refused
+from gonghui.core.idempotency import idempotency_key_check
+from gonghui.core.identifiers import masked_name
 from gonghui.core.timeutil import to_local
 from gonghui.members.apiauth import member_auth
 
@@ -34,23 +36,6 @@ router = Router(tags=["benefits"])
 
 class VoidIn(Schema):
     reason: str = Field(min_length=1, max_length=200)
-
-
-def _idempotency_key(value: str | None) -> str:
-    key = (value or "").strip()
-    if not key:
-        raise Refused(
-            code="idempotency_key_required",
-            message=_("Every terminal write needs an Idempotency-Key header."),
-            field="Idempotency-Key",
-        )
-    if len(key) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_.:") for c in key):
-        raise Refused(
-            code="idempotency_key_invalid",
-            message=_("An Idempotency-Key is 1 to 64 letters, digits, '-', '_', '.' or ':'."),
-            field="Idempotency-Key",
-        )
-    return key
 
 
 def _redemption_out(red: Redemption, *, with_member: bool = True) -> dict[str, Any]:
@@ -69,7 +54,7 @@ def _redemption_out(red: Redemption, *, with_member: bool = True) -> dict[str, A
     }
     if with_member:
         out["member"] = {
-            "name": services.masked_name(red.member.name),
+            "name": masked_name(red.member.name),
             "member_no": red.member.member_no,
         }
     return out
@@ -172,7 +157,7 @@ def staff_void(
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> dict[str, Any]:
     """Void a redemption (refund): everything it took is given back. Audited."""
-    key = _idempotency_key(idempotency_key)
+    key = idempotency_key_check(idempotency_key)
     user = request.auth  # type: ignore[attr-defined]
     red = selectors.get_visible(
         selectors.redemptions_visible(user=user, capability="benefits.void"), redemption_id

@@ -19,8 +19,8 @@ class BenefitsConfig(AppConfig):
         grant("benefits.settle", Role.FEDERATION_ADMIN)
 
         from .models import Store
+        from .scan import scan_handler
         from .selectors import cashier_terminals_q
-        from .services import scan_handler
 
         dispatch.register(
             "benefits.store",

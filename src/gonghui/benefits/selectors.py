@@ -14,18 +14,58 @@ from gonghui.core.timeutil import SHANGHAI, local_today, now
 from gonghui.members.models import Member
 from gonghui.orgs.scoping import scope
 
-from .models import Merchant, MerchantStaff, Offer, Redemption, Settlement, Store
-from .services import offer_refusal, remaining_for
+from .eligibility import offer_refusal
+from .models import (
+    MemberOfferUsage,
+    Merchant,
+    MerchantStaff,
+    Offer,
+    Redemption,
+    Settlement,
+    Store,
+    UsagePeriod,
+)
+from .pricing import PERIOD_NAMES, PERIODS, offer_limits, period_starts
 
 VIEW = "benefits.view"
 
 
 # --- members ---------------------------------------------------------------------------------
+def remaining_for(*, offer: Offer, member: Member, day: dt.date | None = None) -> dict[str, Any]:
+    """What is left of ``offer``: its stock and, per limit, what ``member`` may still use."""
+    day = day or local_today()
+    starts = period_starts(day)
+    limits = offer_limits(offer)
+    counts = dict(
+        MemberOfferUsage.objects.filter(
+            member=member,
+            offer=offer,
+            period__in=list(limits),
+        )
+        .filter(
+            Q(period=UsagePeriod.DAY, period_start=starts[UsagePeriod.DAY])
+            | Q(period=UsagePeriod.WEEK, period_start=starts[UsagePeriod.WEEK])
+            | Q(period=UsagePeriod.MONTH, period_start=starts[UsagePeriod.MONTH])
+        )
+        .values_list("period", "count")
+    )
+    stock = (
+        Offer.objects.values_list("stock_left", flat=True).get(pk=offer.pk)
+        if offer.stock_total is not None
+        else None
+    )
+    out: dict[str, Any] = {"stock": stock}
+    for period in PERIODS:
+        key = f"member_{PERIOD_NAMES[period]}"
+        out[key] = max(limits[period] - counts.get(period, 0), 0) if period in limits else None
+    return out
+
+
 def offers_for_member(
     *, member: Member, region_code: str | None = None, at: dt.datetime | None = None
 ) -> list[tuple[Offer, dict[str, Any]]]:
     """Active offers that ``member`` may use now (eligible, in their window, stock left), with
-    what is left to this member (``services.remaining_for``) and the stores; optionally only
+    what is left to this member (``remaining_for``) and the stores; optionally only
     those with a store in ``region_code`` (a 6-digit code, or a prefix such as "3310")."""
     at = at or now()
     qs = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gonghui.core.identifiers import make_id_number, make_uscc, parse_id_number
 from gonghui.members.models import EmploymentType, GigTrade
@@ -33,6 +33,7 @@ class OrgSpec:
     uscc: str = ""
     contact_name: str = ""
     address: str = ""
+    contact_phone: str = ""
 
 
 def _union_uscc(n: int) -> str:
@@ -92,7 +93,26 @@ GRASSROOTS = [
     OrgSpec(code, name, Org.Kind.GRASSROOTS, parent, trade=trade, uscc=_union_uscc(10 + i))
     for i, (code, name, parent, trade) in enumerate(_GRASSROOTS)
 ]
-ORGS = [FEDERATION, *DISTRICTS, *INDUSTRIES, *GRASSROOTS]
+_CONTACTS = ["林海燕", "陈建国", "王丽华", "张伟", "李秀英", "刘志强", "黄美玲", "周国平", "吴晓东"]
+_TOWNS = {"YH-YC": "玉城街道", "YH-KM": "坎门街道", "YH-CM": "楚门镇"}
+_ROADS = ["广陵路", "环城西路", "世纪大道", "渔港路", "双港路"]
+
+
+def _with_contact(spec: OrgSpec, i: int) -> OrgSpec:
+    """Every demo union has someone to call and a door to knock on (the member's 我的工会 page)."""
+    town = _TOWNS.get(spec.parent or "", _TOWNS.get(spec.code, "玉城街道"))
+    return replace(
+        spec,
+        contact_name=spec.contact_name or _CONTACTS[i % len(_CONTACTS)],
+        contact_phone=spec.contact_phone or f"0576-8722{1000 + i:04d}",
+        address=spec.address or f"玉环市{town}{_ROADS[i % len(_ROADS)]}{18 + 7 * i}号",
+    )
+
+
+ORGS = [
+    _with_contact(spec, i)
+    for i, spec in enumerate([FEDERATION, *DISTRICTS, *INDUSTRIES, *GRASSROOTS])
+]
 
 
 @dataclass(frozen=True)

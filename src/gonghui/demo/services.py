@@ -50,6 +50,7 @@ def _orgs() -> tuple[dict[str, Org], int]:
             region_code=data.REGION,
             uscc=spec.uscc,
             contact_name=spec.contact_name,
+            contact_phone=spec.contact_phone,
             address=spec.address,
         )
         created += 1

@@ -171,7 +171,8 @@ def member_teams(member: Member) -> QuerySet[VolunteerTeam]:
 def upcoming_for_member(member: Member, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Volunteer services of the member's teams that run as published activities with a session
     still to come, soonest first; ``open`` tells whether registration is open now (members
-    register on the activity's page, ``url``)."""
+    register on the activity's page, ``url``) and ``joined`` how the member is registered
+    (None: not yet)."""
     now = now or timeutil.now()
     rows: list[dict[str, Any]] = []
     services = VolunteerService.objects.filter(
@@ -185,6 +186,9 @@ def upcoming_for_member(member: Member, now: dt.datetime | None = None) -> list[
         if not upcoming:
             continue
         first = min(upcoming, key=lambda s: s.starts_at)
+        joined = attendance.provider(service.activity_source).registration(
+            thing.id, member_id=member.pk
+        )
         rows.append(
             {
                 "service": service,
@@ -192,6 +196,7 @@ def upcoming_for_member(member: Member, now: dt.datetime | None = None) -> list[
                 "starts_at": first.starts_at,
                 "place": first.place,
                 "open": thing.registration_opens <= now < thing.registration_closes,
+                "joined": joined,  # the label of the member's registration, or None
                 "url": thing.member_url,
             }
         )

@@ -13,7 +13,7 @@ class JobsConfig(AppConfig):
         from gonghui.orgs.models import Role
         from gonghui.orgs.scoping import grant
 
-        from . import handlers
+        from . import scan
 
         admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
         # Postings, fairs, applications, skill-pay schemes of the subtree: see them.
@@ -25,13 +25,13 @@ class JobsConfig(AppConfig):
 
         dispatch.register(
             "jobs.fair",
-            handlers.fair_gate,
+            scan.fair_gate,
             label=_("Job fair gate"),  # type: ignore[arg-type]
             resolve=dispatch.resolver_by_pk(JobFair, "org"),
         )
         dispatch.register(
             "jobs.booth",
-            handlers.booth_scan,
+            scan.booth_scan,
             label=_("Job fair booth"),  # type: ignore[arg-type]
             resolve=dispatch.resolver_by_pk(Booth, "fair__org"),
         )

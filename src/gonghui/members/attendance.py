@@ -77,6 +77,11 @@ class Provider(Protocol):
     def attendance(self, id: int, *, member_id: int | None = None) -> list[Attended]:
         """Every check-in at the thing's sittings (of one member when ``member_id`` is given)."""
 
+    def registration(self, id: int, *, member_id: int) -> str | None:
+        """The label of the member's live registration for the thing (registered, waitlisted,
+        applied, checked in…), or None when the member holds none: a page then offers to
+        register only to those who have not."""
+
     def create(
         self,
         *,

@@ -27,6 +27,7 @@ from gonghui.orgs.scoping import can
 from . import pii
 from .models import EmploymentType, Enrolment, GigTrade, Member, MemberHistory, TransferRequest
 from .otp import clean_phone
+from .privacy import PRIVACY_NOTICE_VERSION
 from .services import member_create
 
 log = logging.getLogger("gonghui.members.enrolment")
@@ -154,9 +155,12 @@ def enrolment_submit(
     employer_name: str = "",
     employment_type: str,
     gig_trade: str = "",
+    consent_version: str,
     ip: str | None = None,
 ) -> Enrolment:
-    """File a request to join ``org``. ``verified_phone`` must have been proved by an SMS code."""
+    """File a request to join ``org``. ``verified_phone`` must have been proved by an SMS code;
+    ``consent_version`` is the version of the privacy notice the applicant agreed to, which must
+    be the current one (``members.privacy``)."""
     name = clean_name(name)
     parsed = clean_id_number(id_number)
     phone = clean_phone(verified_phone)
@@ -190,6 +194,17 @@ def enrolment_submit(
             field="employer_name",
         )
 
+    # Consent after the checks of what was typed (their errors come first) and before any
+    # lookup: nothing is compared with the register without it.
+    if consent_version != PRIVACY_NOTICE_VERSION:
+        raise Refused(
+            code="consent_required",
+            message=_(
+                "Please read the privacy notice and agree to the processing of your ID number "
+                "and phone number."
+            ),
+            field="consent",
+        )
     sealed = pii.seal(id_number=parsed.number, phone=phone)
     _limit_submissions(phone_index=sealed.phone_index, ip=ip)
     _refuse_if_unavailable(id_index=sealed.id_number_index, phone_index=sealed.phone_index)
@@ -202,6 +217,8 @@ def enrolment_submit(
                 employer_name=employer_name if enterprise is None else "",
                 employment_type=employment_type,
                 gig_trade=gig_trade,
+                consent_version=consent_version,
+                consent_at=now(),
                 **sealed.as_fields(),
             )
     except IntegrityError:

@@ -46,6 +46,9 @@ class H5Form(forms.Form):
             css = "h5-input"
             if isinstance(field.widget, forms.Select):
                 css = "h5-select"
+            elif isinstance(field.widget, (forms.CheckboxInput, forms.RadioSelect)):
+                # checkboxes, radio buttons and groups of either (CheckboxSelectMultiple)
+                css = "h5-check"
             field.widget.attrs.setdefault("class", css)
 
 
@@ -136,6 +139,15 @@ class PersonForm(H5Form):
         required=False,
         help_text=_("For riders, couriers, drivers and other gig workers."),
         error_messages={"invalid_choice": _("Please choose your trade.")},
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I have read the privacy notice and agree that the union processes my ID number and "
+            "mobile phone number to handle my membership."
+        ),
+        error_messages={
+            "required": _("Please read the privacy notice and agree before you continue.")
+        },
     )
 
     def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any) -> None:

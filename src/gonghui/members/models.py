@@ -289,6 +289,12 @@ class Enrolment(PiiFields):
         Member, verbose_name=_("Member"), null=True, blank=True, on_delete=models.PROTECT
     )
     submitted_at = models.DateTimeField(_("Submitted at"), auto_now_add=True, db_index=True)
+    # The privacy notice the applicant agreed to (members.privacy): its version and when. Empty
+    # on applications filed before the notice existed.
+    consent_version = models.CharField(
+        _("Privacy notice agreed to"), max_length=20, blank=True, default=""
+    )
+    consent_at = models.DateTimeField(_("Agreed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Enrolment")
@@ -303,6 +309,11 @@ class Enrolment(PiiFields):
             models.CheckConstraint(
                 condition=models.Q(status="rejected") | models.Q(reject_reason=""),
                 name="enrolment_reason_only_when_rejected",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(consent_version="", consent_at__isnull=True)
+                | (~models.Q(consent_version="") & models.Q(consent_at__isnull=False)),
+                name="enrolment_consent_version_with_time",
             ),
         ]
 

@@ -157,3 +157,20 @@ def transfers_of_member(*, member: Member) -> list[TransferRequest]:
         .select_related("from_org", "to_org")
         .order_by("-requested_at", "-pk")
     )
+
+
+def union_contact(org: Org) -> Org:
+    """Whom a member of ``org`` calls: the union itself when it gives a phone, else the nearest
+    union above it that does (a small union often has no office of its own); the union itself
+    when none does."""
+    if org.contact_phone:
+        return org
+    above = (
+        Org.objects.filter(
+            path__in=[org.path[:i] for i in range(Org.steplen, len(org.path), Org.steplen)]
+        )
+        .exclude(contact_phone="")
+        .order_by("-depth")
+        .first()
+    )
+    return above or org

@@ -27,6 +27,9 @@ SESSION_VERIFIED_PREFIX = "gonghui_verified_phone:"
 VERIFIED_PHONE_PURPOSE = "members.session_phone:"
 VERIFIED_PHONE_TTL_SECONDS = 15 * 60
 MEMBER_LOGIN_URL = "/m/login"
+# An applicant who proved their phone (to join, or to sign in without being a member yet) may
+# follow their applications for a while under this purpose (the H5 status page and the API).
+ENROL_STATUS_PURPOSE = "enrol_status"
 
 _CACHE_ATTR = "_gonghui_member"
 

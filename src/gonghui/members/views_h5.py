@@ -36,10 +36,18 @@ from .forms_h5 import (
     TransferForm,
     UnionSearchForm,
 )
-from .models import EmploymentType, GigTrade, Member, OtpChallenge, ServiceEvent
+from .models import EmploymentType, Enrolment, GigTrade, Member, OtpChallenge, ServiceEvent
 from .otp import PHONE_LIMITS, otp_request, otp_verify
-from .selectors import enrolments_for_phone, enterprise_search, member_by_phone, union_search
+from .privacy import PRIVACY_NOTICE_VERSION
+from .selectors import (
+    enrolments_for_phone,
+    enterprise_search,
+    member_by_phone,
+    union_contact,
+    union_search,
+)
 from .session import (
+    ENROL_STATUS_PURPOSE,
     current_member,
     get_verified_phone,
     member_login,
@@ -210,6 +218,8 @@ def login(request: HttpRequest) -> HttpResponse:
                     if member is None:
                         no_member = True
                         applications = enrolments_for_phone(phone=phone, limit=3)
+                        if applications:
+                            set_verified_phone(request, phone, ENROL_STATUS_PURPOSE)
                     elif member.status != Member.Status.ACTIVE:
                         inactive = member
                     else:
@@ -329,6 +339,8 @@ def join(request: HttpRequest) -> HttpResponse:
         state["step"] -= 1
         _join_save(request, state)
         return _next_step()
+    if action == "signin":
+        return _join_sign_in(request)
     if action == "edit" and state["step"] == 4:
         target = request.POST.get("to_step", "")
         if target in ("2", "3"):
@@ -364,9 +376,31 @@ def _join_step_phone(request: HttpRequest, state: dict[str, Any], action: str) -
         form.add_error(exc.field if exc.field in form.fields else "code", str(exc.message))
         return _join_page(request, state, form=form)
     set_verified_phone(request, phone, OtpChallenge.Purpose.ENROL)
+    # Recognise people who need not join at the first step, not after four: a member is offered
+    # to sign in (the code just proved the phone), a former member is told whom to ask, and an
+    # applicant whose application is still awaiting review is shown its status.
+    member = member_by_phone(phone)
+    if member is not None:
+        if member.status == Member.Status.ACTIVE:
+            return _join_page(request, state, existing_member=member)
+        return _join_page(request, state, inactive_member=member)
+    if any(e.status == Enrolment.Status.SUBMITTED for e in enrolments_for_phone(phone=phone)):
+        set_verified_phone(request, phone, ENROL_STATUS_PURPOSE)
+        return _redirect(request, reverse("h5:join_status"))
     state["step"] = 2
     _join_save(request, state)
     return _next_step()
+
+
+def _join_sign_in(request: HttpRequest) -> HttpResponse:
+    """Step 1 found a member with the phone just proved: sign them in (no second code)."""
+    phone = get_verified_phone(request, OtpChallenge.Purpose.ENROL)
+    member = member_by_phone(phone) if phone else None
+    if member is None or member.status != Member.Status.ACTIVE:
+        return _next_step()
+    request.session.pop(JOIN_KEY, None)
+    member_login(request, member)
+    return _redirect(request, reverse("h5:home"))
 
 
 def _join_step_person(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
@@ -380,6 +414,7 @@ def _join_step_person(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
         id_cipher=crypto.encrypt(data["id_number"], purpose=JOIN_ID_PURPOSE),
         employment_type=data["employment_type"],
         gig_trade=data["gig_trade"],
+        consent_version=PRIVACY_NOTICE_VERSION,
     )
     _join_save(request, state)
     return _next_step()
@@ -422,11 +457,13 @@ def _join_step_submit(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
             employer_name=state.get("employer_name", ""),
             employment_type=state["employment_type"],
             gig_trade=state.get("gig_trade", ""),
+            consent_version=state.get("consent_version", ""),
             ip=client_ip(request),
         )
     except Refused as exc:
         return _join_page(request, state, refusal=_refusal_context(exc, org_id=org.pk))
     request.session.pop(JOIN_KEY, None)
+    set_verified_phone(request, phone, ENROL_STATUS_PURPOSE)
     request.session[JOIN_DONE_KEY] = {"org_name": enrolment.org.name, "name": enrolment.name}
     return _redirect(request, reverse("h5:join_done"))
 
@@ -434,7 +471,8 @@ def _join_step_submit(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
 def _refusal_context(exc: Refused, *, org_id: int) -> dict[str, Any]:
     """A refusal on the review step: which step to edit, and the transfer offer for a taken ID."""
     ctx: dict[str, Any] = {"code": exc.code, "message": exc.message, "field": exc.field}
-    if exc.field in ("name", "id_number", "employment_type", "gig_trade"):
+    # "consent": the privacy notice changed while the page was open; step 2 asks again.
+    if exc.field in ("name", "id_number", "employment_type", "gig_trade", "consent"):
         ctx["edit_step"] = 2
     elif exc.field in ("org", "enterprise", "employer_name"):
         ctx["edit_step"] = 3
@@ -477,6 +515,29 @@ def join_done(request: HttpRequest) -> HttpResponse:
     return render(request, "members/h5/join_done.html", {"done": done})
 
 
+@require_GET
+def join_status(request: HttpRequest) -> HttpResponse:
+    """The applicant's page: each application filed with the phone they proved, its union, when,
+    and its state; nothing without a recent proof of the phone (no membership oracle)."""
+    phone = get_verified_phone(request, ENROL_STATUS_PURPOSE) or get_verified_phone(
+        request, OtpChallenge.Purpose.ENROL
+    )
+    applications = enrolments_for_phone(phone=phone) if phone else []
+    if not applications:
+        return HttpResponseRedirect(reverse("h5:join"))
+    return render(
+        request,
+        "members/h5/join_status.html",
+        {"applications": applications, "phone_masked": mask_phone(phone or "")},
+    )
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice an applicant agrees to (members.privacy), with its version."""
+    return render(request, "members/h5/privacy.html", {"version": PRIVACY_NOTICE_VERSION})
+
+
 # --- signed-in pages -------------------------------------------------------------------------
 
 
@@ -485,7 +546,11 @@ def join_done(request: HttpRequest) -> HttpResponse:
 def my_union(request: HttpRequest) -> HttpResponse:
     member = current_member(request)
     assert member is not None
-    return render(request, "members/h5/union.html", {"member": member, "org": member.org})
+    return render(
+        request,
+        "members/h5/union.html",
+        {"member": member, "org": member.org, "contact": union_contact(member.org)},
+    )
 
 
 @require_GET

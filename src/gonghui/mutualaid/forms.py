@@ -37,5 +37,9 @@ class ClaimForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=RejectReason.choices)
+    # No reason is preselected: a reviewer who clicks through must choose one (the empty choice
+    # fails "required").
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=[("", _("Choose a reason")), *RejectReason.choices]
+    )
     text = forms.CharField(label=_("Details"), max_length=300, required=False)

@@ -8,7 +8,8 @@ the one cashier API; the benefits app has no cashier endpoints of its own.
 
 - ``GET terminals`` — the terminals a signed-in cashier may operate (session only);
 - ``GET terminal`` — who the terminal is and where it stands;
-- ``POST scan`` — the bill (yuan, up to two decimals) and the member's code, with an
+- ``POST scan`` — the bill (yuan, up to two decimals: ``benefits.bill.bill_from_yuan``, refused
+  with ``bill_invalid``) and the member's code, with an
   ``Idempotency-Key``: the code app's scan dispatch (``codes.services.scan_code``) with the
   payload ``{"bill_fen": …}``; a retry with the same key and body returns the first answer;
 - ``GET today`` — the store's redemptions today, with totals;
@@ -28,21 +29,20 @@ from ninja.security import APIKeyCookie
 
 from gonghui.benefits import selectors as benefits_selectors
 from gonghui.benefits import services as benefits_services
+from gonghui.benefits.bill import bill_from_yuan
 from gonghui.benefits.models import Redemption
 from gonghui.codes import services as codes_services
 from gonghui.codes.api import TerminalKey
 from gonghui.codes.models import Terminal
 from gonghui.core.apischema import Error
 from gonghui.core.errors import Refused
-from gonghui.core.money import parse_yuan
+from gonghui.core.idempotency import idempotency_key_check
+from gonghui.core.identifiers import masked_name
 from gonghui.core.timeutil import to_local
 
 from .selectors import places, store_of, terminal_for_cashier, terminals_for_cashier
 
 router = Router(tags=["pos"])
-
-# A bill above this is a typing mistake at a counter (100,000 yuan).
-MAX_BILL_FEN = 10_000_000
 
 
 class CashierSession(APIKeyCookie):
@@ -80,23 +80,6 @@ def _terminal(request: HttpRequest, terminal_id: int | None) -> Terminal:
     if refusal is not None:
         raise refusal
     return terminal
-
-
-def bill_fen_of(text: str) -> int:
-    """The bill typed at the counter, in fen; refuses anything but 0.01 to 100,000.00 yuan."""
-    try:
-        fen = parse_yuan(text or "")
-    except ValueError:
-        raise Refused(
-            code="invalid",
-            message=_("The bill is an amount in yuan with at most two decimals, e.g. 58 or 58.50."),
-            field="bill",
-        ) from None
-    if fen <= 0:
-        raise Refused(code="invalid", message=_("The bill must be more than zero."), field="bill")
-    if fen > MAX_BILL_FEN:
-        raise Refused(code="invalid", message=_("The bill is too large."), field="bill")
-    return fen
 
 
 # --- schemas ----------------------------------------------------------------------------------
@@ -189,7 +172,7 @@ def scan(
     """The bill and the member's code: the code app's dispatch with ``{"bill_fen": …}``.
     A retry with the same Idempotency-Key and body returns the first answer and changes nothing."""
     terminal = _terminal(request, data.terminal_id)
-    bill_fen = bill_fen_of(data.bill)
+    bill_fen = bill_from_yuan(data.bill, field="bill")  # benefits' one parser, one maximum
     result = codes_services.scan_code(
         terminal=terminal,
         code=data.code,
@@ -207,7 +190,7 @@ def _row(r: Redemption) -> dict[str, Any]:
         "id": r.pk,
         "time": to_local(r.created_at).strftime("%H:%M:%S"),
         "offer": r.offer.title,
-        "member": codes_services.masked_name(r.member.name),
+        "member": masked_name(r.member.name),
         "bill_fen": r.bill_fen,
         "discount_fen": r.discount_fen,
         "subsidy_fen": r.subsidy_fen,
@@ -265,6 +248,6 @@ def void(
         redemption_id=data.redemption_id,
         reason=reason,
         actor=None if isinstance(principal, Terminal) else principal,
-        idempotency_key=codes_services._check_key(idempotency_key),
+        idempotency_key=idempotency_key_check(idempotency_key),
     )
     return _no_store(JsonResponse({"ok": True, "redemption": _row(voided)}))

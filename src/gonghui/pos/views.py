@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gonghui.benefits.bill import MAX_BILL_FEN
+
 from .forms import CashierLoginForm
 from .selectors import places, terminals_for_cashier
 
@@ -32,6 +34,7 @@ def pos_page(request: HttpRequest) -> HttpResponse:
     where = places(terminals)
     context = {
         "cashier": cashier,
+        "max_bill_fen": MAX_BILL_FEN,  # the page checks what the server checks
         "terminals": [
             {"id": t.pk, "name": t.name, "place": where.get(t.pk, "")} for t in terminals
         ],

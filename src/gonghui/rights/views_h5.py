@@ -15,6 +15,7 @@ from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
+from gonghui.members.forms_h5 import H5Form
 from gonghui.members.session import current_member, member_required
 
 from . import selectors, services
@@ -29,7 +30,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(H5Form):
     kind = forms.ChoiceField(
         label=_("What do you need?"), choices=RightsCase.Kind.choices, widget=forms.RadioSelect
     )
@@ -51,11 +52,12 @@ class IntakeForm(forms.Form):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fields["case_type"].choices = [  # type: ignore[attr-defined]
-            (t.code, t.name) for t in CaseType.objects.filter(is_active=True)
+            ("", _("Please choose")),
+            *((t.code, t.name) for t in CaseType.objects.filter(is_active=True)),
         ]
 
 
-class TrackForm(forms.Form):
+class TrackForm(H5Form):
     number = forms.CharField(label=_("Case number"), max_length=24)
     access_code = forms.CharField(label=_("Access code"), max_length=20)
 

@@ -21,12 +21,12 @@ class VenuesConfig(AppConfig):
 
         from gonghui.codes import dispatch
 
-        from . import services
+        from . import scan
         from .models import Venue
 
         dispatch.register(
             "venues.venue",
-            services.entry_scan,
+            scan.entry_scan,
             label=str(_("Venue entrance")),
             resolve=dispatch.resolver_by_pk(Venue, "org"),
         )

@@ -1,4 +1,5 @@
-"""Reads of the venues app: venue lists, the calendar of free places, a member's bookings."""
+"""Reads of the venues app: closures and opening hours, venue lists, the calendar of free places,
+a member's bookings."""
 
 from __future__ import annotations
 
@@ -12,9 +13,23 @@ from gonghui.core import timeutil
 from gonghui.members.models import Member
 from gonghui.orgs.scoping import scope
 
-from .models import Booking, Closure, Mode, Slot, Venue
+from .models import Booking, Closure, Mode, OpeningHours, Slot, Venue
 
 MAX_CALENDAR_DAYS = 31
+
+
+def closure_on(venue: Venue, day: dt.date) -> Closure | None:
+    return Closure.objects.filter(venue=venue, starts_on__lte=day, ends_on__gte=day).first()
+
+
+def within_hours(venue: Venue, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
+    """Does [starts_at, ends_at) lie inside one opening window of its (local) day?"""
+    start, end = timeutil.to_local(starts_at), timeutil.to_local(ends_at)
+    if start.date() != end.date():
+        return False
+    return OpeningHours.objects.filter(
+        venue=venue, weekday=start.weekday(), opens__lte=start.time(), closes__gte=end.time()
+    ).exists()
 
 
 def venues_for_member(

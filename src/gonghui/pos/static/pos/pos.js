@@ -17,7 +17,8 @@
 
   var KEY_STORE = "gonghui.pos.key";
   var TERMINAL_STORE = "gonghui.pos.terminal";
-  var MAX_BILL_FEN = 10000000;
+  // The server's one maximum (benefits.bill.MAX_BILL_FEN), rendered into the page.
+  var MAX_BILL_FEN = Number(app.getAttribute("data-max-bill-fen")) || 0;
   var api = app.getAttribute("data-api");
   var signedIn = app.getAttribute("data-signed-in") === "1";
   var csrf = app.getAttribute("data-csrf") || "";
@@ -299,7 +300,7 @@
     var fen = parseBill(billText);
     if (fen === null) { formError(msg("amount-invalid"), els.bill); return; }
     if (fen <= 0) { formError(msg("amount-zero"), els.bill); return; }
-    if (fen > MAX_BILL_FEN) { formError(msg("amount-large"), els.bill); return; }
+    if (MAX_BILL_FEN && fen > MAX_BILL_FEN) { formError(msg("amount-large"), els.bill); return; }
     var code = codeDigits(els.code.value);
     if (!/^\d{20}$/.test(code)) { formError(msg("code-invalid"), els.code); return; }
     var body = { code: code, bill: (fen / 100).toFixed(2) };

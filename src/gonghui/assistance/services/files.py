@@ -1,10 +1,10 @@
-"""Writes of hardship assistance: files, their state machine, gradient rules and help records.
+"""Hardship files: application (with the household and per-capita income), recomputation, the
+state machine (verify, activate, review, close, reopen), assignment of a case worker.
 
 Per-capita income (documented in docs/assistance.md): the household's income over the last 12
 months (the applicant's + every household member's + other household income, integer fen)
 divided by the household size (the applicant plus the household members), rounded half up to a
-whole fen.
-"""
+whole fen."""
 
 from __future__ import annotations
 
@@ -13,30 +13,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
-from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
-from gonghui.funds.models import AccountKind
-from gonghui.funds.services import account_open, transaction_post
 from gonghui.members.models import Member
-from gonghui.members.services import service_event_record
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can
 
-from .models import (
+from ..models import (
     Category,
     Cause,
     FileEvent,
-    GradientRule,
-    HardshipDocument,
     HardshipFile,
-    HelpKind,
-    HelpRecord,
     HouseholdMember,
     Housing,
     WorkerType,
@@ -364,241 +355,3 @@ def _holds_role(user: Any, role: str, org: Org) -> bool:
         "org__path", flat=True
     )
     return getattr(user, "is_active", False) and any(org.path.startswith(p) for p in paths)
-
-
-# --- gradient rules and help ------------------------------------------------------------------
-def rule_for(*, file: HardshipFile, kind: str, year: int) -> GradientRule | None:
-    """The rule of the nearest org above the file's union (itself included)."""
-    org = file.org
-    paths = [org.path[:i] for i in range(Org.steplen, len(org.path) + 1, Org.steplen)]
-    rules = GradientRule.objects.filter(
-        org__path__in=paths, year=year, category=file.category, kind=kind
-    ).select_related("org")
-    return max(rules, key=lambda r: len(r.org.path), default=None)
-
-
-@transaction.atomic
-def rule_set(
-    *, org: Org, year: int, category: str, kind: str, ceiling_fen: int, actor: Any
-) -> GradientRule:
-    if not can(actor, "assistance.rules", org):
-        raise Refused(code="not_found", message=_("Not found."), status=404)
-    if not 2000 <= year <= 2100:
-        raise Refused(code="invalid_year", message=_("Not a valid year."), field="year")
-    rule, _created = GradientRule.objects.update_or_create(
-        org=org,
-        year=year,
-        category=_choice(category, Category, "category"),
-        kind=_choice(kind, HelpKind, "kind"),
-        defaults={"ceiling_fen": _amount(ceiling_fen, "ceiling_fen")},
-    )
-    audit_record(
-        actor=actor,
-        action="assistance.rule.set",
-        obj=rule,
-        org=org,
-        data={"year": year, "category": category, "kind": kind, "ceiling_fen": ceiling_fen},
-    )
-    return rule
-
-
-@transaction.atomic
-def help_record_create(
-    *,
-    file: HardshipFile,
-    kind: str,
-    amount_fen: int,
-    actor: Any,
-    given_on: dt.date | None = None,
-    note: str = "",
-) -> HelpRecord:
-    """Give help to an active file: within the yearly ceiling of its gradient rule, paid from the
-    rule org's assistance fund through the ledger; appends a ServiceEvent."""
-    kind = _choice(kind, HelpKind, "kind")
-    amount_fen = _amount(amount_fen, "amount_fen")
-    if kind != HelpKind.VISIT and amount_fen == 0:
-        raise Refused(
-            code="invalid_amount",
-            message=_("A grant or aid needs an amount above zero."),
-            field="amount_fen",
-        )
-    note = note.strip()
-    if len(note) > 200:
-        raise Refused(code="too_long", message=_("This text is too long."), field="note")
-    given_on = given_on or local_today()
-    if given_on > local_today():
-        raise Refused(
-            code="future_date", message=_("The date cannot be in the future."), field="given_on"
-        )
-    # Lock the file first: concurrent help for one file queues here, and sums after the lock.
-    locked = (
-        HardshipFile.objects.select_for_update().select_related("org", "member").get(pk=file.pk)
-    )
-    if locked.status != S.ACTIVE:
-        raise Refused(
-            code="file_not_active",
-            message=_("Help is given to active files only; this file is %(status)s.")
-            % {"status": locked.get_status_display()},
-            field="file",
-            status=409,
-        )
-    rule = rule_for(file=locked, kind=kind, year=given_on.year)
-    if rule is None:
-        raise Refused(
-            code="no_rule",
-            message=_("No gradient rule gives this kind of help to this category in %(year)s.")
-            % {"year": given_on.year},
-            field="kind",
-        )
-    given = (
-        HelpRecord.objects.filter(file=locked, kind=kind, given_on__year=given_on.year).aggregate(
-            s=Sum("amount_fen")
-        )["s"]
-        or 0
-    )
-    if given + amount_fen > rule.ceiling_fen:
-        raise Refused(
-            code="ceiling_reached",
-            message=_(
-                "This would pass the yearly ceiling of %(ceiling)s: %(given)s given, %(left)s left."
-            )
-            % {
-                "ceiling": format_fen(rule.ceiling_fen),
-                "given": format_fen(given),
-                "left": format_fen(max(rule.ceiling_fen - given, 0)),
-            },
-            field="amount_fen",
-            status=409,
-        )
-    record = HelpRecord.objects.create(
-        file=locked,
-        kind=kind,
-        amount_fen=amount_fen,
-        given_on=given_on,
-        note=note,
-        paid_by=rule.org,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    if amount_fen:
-        fund = account_open(org=rule.org, kind=AccountKind.ASSISTANCE)
-        bank = account_open(org=rule.org, kind=AccountKind.BANK)
-        txn = transaction_post(
-            org=rule.org,
-            kind="assistance.help",
-            entries=[(fund, amount_fen), (bank, -amount_fen)],
-            memo=f"{record.get_kind_display()} #{record.pk}",
-            source=("assistance.help", record.pk),
-            actor=actor,
-        )
-        record.ledger_transaction = txn
-        record.save(update_fields=["ledger_transaction"])
-    service_event_record(
-        member=locked.member,
-        kind="assistance.visit" if kind == HelpKind.VISIT else "assistance.grant",
-        source=record,
-        amount_fen=amount_fen,
-        org=locked.org,
-    )
-    audit_record(
-        actor=actor,
-        action="assistance.help.create",
-        obj=record,
-        org=locked.org,
-        data={"file": locked.pk, "kind": kind, "amount_fen": amount_fen},
-    )
-    return record
-
-
-# --- yearly review reminders ------------------------------------------------------------------
-def review_reminders_send(*, today: dt.date | None = None) -> int:
-    """Tell each file's case worker (or, unassigned, the log) that a yearly review falls due.
-
-    A file is reminded once per due period (``reminded_on`` is cleared by the review). Returns
-    the number of files reminded. Staff users carry no phone here, so the notice goes to the
-    ``gonghui.assistance`` log; with a phone on the user (``user.phone``) it is sent by SMS."""
-    import logging
-
-    from gonghui.core.sms import sms_send
-
-    from .selectors import files_due_for_review
-
-    log = logging.getLogger("gonghui.assistance")
-    today = today or local_today()
-    count = 0
-    for file in files_due_for_review(today=today).filter(reminded_on__isnull=True):
-        with transaction.atomic():
-            taken = HardshipFile.objects.filter(pk=file.pk, reminded_on__isnull=True).update(
-                reminded_on=today
-            )
-            if taken != 1:
-                continue
-            worker = file.case_worker
-            message = _(
-                "Hardship file #%(pk)s (%(org)s) is due for its yearly review on %(due)s."
-            ) % {
-                "pk": file.pk,
-                "org": file.org.name,
-                "due": file.next_review_on,
-            }
-            phone = getattr(worker, "phone", "") if worker is not None else ""
-            if phone:
-                sms_send(phone=phone, message=str(message))
-            log.info(
-                "review reminder: file %s to %s: %s",
-                file.pk,
-                worker.get_username() if worker is not None else "(unassigned)",
-                message,
-            )
-            audit_record(
-                actor=None,
-                action="assistance.file.remind",
-                obj=file,
-                org=file.org,
-                data={"case_worker": getattr(worker, "pk", None), "due": str(file.next_review_on)},
-            )
-            count += 1
-    return count
-
-
-# --- evidence documents -----------------------------------------------------------------------
-DOCUMENT_FOLDER = "assistance/documents"
-MAX_DOCUMENTS = 20
-
-
-def document_add(
-    *, file: HardshipFile, name: str, stream: Any, actor: Any, size: int | None = None
-) -> HardshipDocument:
-    """Check (type by content, size, safe name) and store one evidence document privately."""
-    from gonghui.core import uploads
-
-    checked = uploads.check_upload(name=name, stream=stream, size=size, field="document")
-    stored = uploads.store(checked, folder=DOCUMENT_FOLDER)
-    try:
-        with transaction.atomic():
-            locked = HardshipFile.objects.select_for_update().get(pk=file.pk)
-            if locked.documents.count() >= MAX_DOCUMENTS:
-                raise Refused(
-                    code="too_many_documents",
-                    message=_("A file holds at most %(n)d documents.") % {"n": MAX_DOCUMENTS},
-                    field="document",
-                )
-            doc = HardshipDocument.objects.create(
-                file=locked,
-                name=checked.name,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                stored_name=stored,
-                uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
-            )
-            audit_record(
-                actor=actor,
-                action="assistance.document.add",
-                obj=doc,
-                org=locked.org,
-                data={"file": locked.pk, "size": checked.size, "type": checked.content_type},
-            )
-    except BaseException:
-        uploads.remove_quietly([stored], folder=DOCUMENT_FOLDER)
-        raise
-    return doc
