@@ -13,10 +13,10 @@ from django.apps import apps
 from django.db import connection
 from django.test import Client
 
+from gonghui.core import uploads
 from gonghui.core.models import AuditEntry
 from gonghui.mutualaid import services
-from gonghui.mutualaid.models import AidClaim, ClaimDocument
-from gonghui.mutualaid.services import documents
+from gonghui.mutualaid.models import DOCUMENT_FOLDER, AidClaim, ClaimDocument
 from gonghui.orgs.models import Role
 from tests.factories import make_staff
 from tests.sealing import files_under, mode, raw_column, raw_text
@@ -67,7 +67,7 @@ def test_documents_are_ciphertext_on_disk_with_mode_0600_and_served_decrypted(wo
     claim = _submit(world)
     doc = claim.documents.get()
     (path,) = files_under(settings.PRIVATE_ROOT)
-    assert path.parent == documents.documents_dir() and path.name == doc.stored_name
+    assert path.parent == uploads.folder_path(DOCUMENT_FOLDER) and path.name == doc.stored_name
     raw = path.read_bytes()
     assert PDF not in raw and b"%PDF" not in raw and raw.startswith(b"v1.")
     assert mode(path) == 0o600
@@ -97,7 +97,7 @@ def _execute(sql, params=None):
 def test_the_data_migration_seals_rows_and_files_written_before(world, settings):
     claim = _submit(world)
     doc = claim.documents.get()
-    path = documents.stored_path(doc.stored_name)
+    path = uploads.stored_path(doc.stored_name, folder=DOCUMENT_FOLDER)
     path.write_bytes(PDF)  # a file stored before uploads were encrypted
     q = connection.ops.quote_name
     with connection.cursor() as cur:
@@ -113,7 +113,5 @@ def test_the_data_migration_seals_rows_and_files_written_before(world, settings)
     assert HOSPITAL not in raw_text(AidClaim) and "a.pdf" not in raw_text(ClaimDocument)
     assert PDF not in path.read_bytes() and mode(path) == 0o600
     assert AidClaim.objects.get().hospital == HOSPITAL
-    assert documents.check_upload  # the adapter is still there for the services
-    from gonghui.core import uploads
-
-    assert uploads.read_stored(doc.stored_name, folder=documents.FOLDER) == PDF
+    assert uploads.check_upload  # the one upload mechanism the services use
+    assert uploads.read_stored(doc.stored_name, folder=DOCUMENT_FOLDER) == PDF

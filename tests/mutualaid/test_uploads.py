@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from gonghui.core import uploads
 from gonghui.core.errors import Refused
-from gonghui.mutualaid.models import AidClaim, ClaimDocument
-from gonghui.mutualaid.services import documents
+from gonghui.mutualaid.models import DOCUMENT_FOLDER, AidClaim, ClaimDocument
 from gonghui.orgs.models import Role
 from tests.factories import make_staff
 
@@ -65,17 +65,17 @@ def test_refused_uploads_store_nothing(world, settings, data, name, code):
 
 
 def test_oversized_is_refused(world, settings):
-    big = PDF + b"0" * (documents.MAX_DOCUMENT_BYTES + 1 - len(PDF))
+    big = PDF + b"0" * (uploads.MAX_BYTES + 1 - len(PDF))
     with pytest.raises(Refused) as exc:
         submit(world, uploads=[upload(big, "big.pdf")])
     assert exc.value.code == "document_too_large" and "10 MB" in str(exc.value.message)
     # the declared size is not trusted: a stream longer than declared is refused too
-    lying = documents.check_upload
+    lying = uploads.check_upload
     with pytest.raises(Refused):
         lying(name="big.pdf", stream=io.BytesIO(big), size=10)
-    exactly = PDF + b"0" * (documents.MAX_DOCUMENT_BYTES - len(PDF))
+    exactly = PDF + b"0" * (uploads.MAX_BYTES - len(PDF))
     ok = submit(world, uploads=[upload(exactly, "max.pdf")])
-    assert ok.documents.get().size == documents.MAX_DOCUMENT_BYTES
+    assert ok.documents.get().size == uploads.MAX_BYTES
     assert len(stored_files(settings)) == 1
 
 
@@ -96,7 +96,7 @@ def test_accepted_types_and_clean_names(world, settings):
         path = root / d.stored_name
         assert path.is_file() and path.parent == root
         assert d.original_name not in d.stored_name
-    assert documents.stored_path("../../etc/passwd") is None
+    assert uploads.stored_path("../../etc/passwd", folder=DOCUMENT_FOLDER) is None
 
 
 def test_h5_upload_refusals_show_the_reason(world, settings):
@@ -112,7 +112,7 @@ def test_h5_upload_refusals_show_the_reason(world, settings):
     assert r.status_code == 400 and 'data-testid="error-documents"' in r.content.decode()
     with translation.override("zh-hans"):
         assert _("Only PDF, JPG and PNG files are accepted.") in r.content.decode()
-    big = PDF + b"0" * documents.MAX_DOCUMENT_BYTES
+    big = PDF + b"0" * uploads.MAX_BYTES
     r = c.post("/m/aid/claims/new", {**form, "documents": SimpleUploadedFile("b.pdf", big)})
     assert r.status_code == 400
     assert AidClaim.objects.count() == 0 and stored_files(settings) == []

@@ -11,37 +11,14 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
 from gonghui.members.models import Member
-from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_base import ParentScopedInline, ScopedAdmin
 from gonghui.orgs.scoping import scope, visible_orgs
 
 from . import services
 from .models import Certificate, Choice, Course, Enrolment, Lesson, Question, Quiz
-
-
-class ParentScopedInline(TabularInline):
-    """An inline whose permissions are the parent admin's (capabilities and scope); its changes
-    are audited with the parent's change."""
-
-    def _parent(self) -> Any:
-        return self.admin_site._registry[self.parent_model]
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent().has_change_permission(request, obj) or (
-            obj is None and self._parent().has_add_permission(request)
-        )
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_add_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_add_permission(request, obj)
 
 
 class ScopedChoices:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja import Status as Answer
 
+from gonghui.core.apischema import Error
 from gonghui.core.errors import NotFound
 from gonghui.members.apiauth import MemberAuth
 
@@ -21,13 +22,7 @@ from .models import Certificate, Enrolment
 router = Router(tags=["academy"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
-
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS: dict[int, Any] = {400: Error, 403: Error, 404: Error, 409: Error}
 
 
 class LessonOut(Schema):

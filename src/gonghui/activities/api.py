@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from gonghui.core.apiauth import staff_auth
+from gonghui.core.apischema import Error
 from gonghui.members.apiauth import member_auth
 from gonghui.orgs.scoping import can
 
@@ -23,12 +24,6 @@ from . import selectors, services
 from .models import Draw, Registration, Session
 
 router = Router(tags=["activities"])
-
-
-class Error(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class RegisterIn(Schema):

@@ -6,21 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
-from gonghui.core.errors import Refused
-from gonghui.core.money import format_fen, parse_yuan
+from gonghui.core.forms import YuanField
+from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
-from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
 from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, visible_orgs
@@ -150,25 +149,14 @@ class AssignForm(forms.Form):
 
 class HelpForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of help"), choices=HelpKind.choices)
-    amount = forms.CharField(label=_("Amount (yuan)"), max_length=16, required=False)
+    amount = YuanField(label=_("Amount (yuan)"), required=False)
     given_on = forms.DateField(label=_("Date"), initial=local_today)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
-
-    def clean_amount(self) -> int:
-        value = self.cleaned_data.get("amount") or ""
-        if not value:
-            return 0
-        try:
-            fen = parse_yuan(value)
-        except ValueError:
-            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-        if fen < 0:
-            raise forms.ValidationError(_("The amount cannot be negative."))
-        return fen
 
 
 @admin.register(HardshipFile)
 class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
+    audit_open = True  # a hardship file is sealed: every opening is audited
     assignment_scoped = True
     # The list shows who has a hardship file: each request is audited (filters, row count).
     list_audit_action = "assistance.file.list"
@@ -263,32 +251,15 @@ class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
         url = reverse("admin:assistance_hardshipfile_act", args=[obj.pk])
         return format_html('<a href="{}" data-testid="file-actions">{}</a>', url, _("Open actions"))
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        if request.method == "GET":
-            # 404 when not visible; otherwise the opening is audited.
-            selectors.file_open(
-                user=request.user, pk=object_id, via="console", ip=client_ip(request)
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def record_open(self, request: HttpRequest, object_id: str) -> None:
+        # 404 when not visible; otherwise the opening is audited.
+        selectors.file_open(user=request.user, pk=object_id, via="console", ip=client_ip(request))
 
-    def get_urls(self) -> list[URLPattern]:
-        act = path(
-            "<path:object_id>/act/",
-            self.admin_site.admin_view(self.act_view),
-            name="assistance_hardshipfile_act",
-        )
-        document = path(
-            "<path:object_id>/document/<int:doc_id>/",
-            self.admin_site.admin_view(self.document_view),
-            name="assistance_hardshipfile_document",
-        )
-        return [act, document, *super().get_urls()]
+    def object_views(self) -> list[ObjectView]:
+        return [
+            ObjectView("act", "act/", self.act_view),
+            ObjectView("document", "document/<int:doc_id>/", self.document_view),
+        ]
 
     def document_view(self, request: HttpRequest, object_id: str, doc_id: int) -> HttpResponseBase:
         """Send an evidence document to a user who may open its file (else 404); audited."""
@@ -319,54 +290,42 @@ class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
             "help": help_form,
             "document": document,
         }.get(which or "")
-        if bound is not None and bound.is_valid():
-            data = bound.cleaned_data
-            try:
-                if which == "transition":
-                    services.file_transition(
-                        file=file, action=data["action"], note=data["note"], actor=request.user
-                    )
-                elif which == "document":
-                    upload = data["document"]
-                    services.document_add(
-                        file=file,
-                        name=upload.name,
-                        stream=upload,
-                        size=upload.size,
-                        actor=request.user,
-                    )
-                elif which == "assign":
-                    services.file_assign(
-                        file=file, case_worker=data["case_worker"], actor=request.user
-                    )
-                else:
-                    services.help_record_create(
-                        file=file,
-                        kind=data["kind"],
-                        amount_fen=data["amount"],
-                        given_on=data["given_on"],
-                        note=data["note"],
-                        actor=request.user,
-                    )
-            except Refused as exc:
-                messages.error(request, str(exc.message))
+
+        def do(data: dict[str, Any]) -> None:
+            if which == "transition":
+                services.file_transition(
+                    file=file, action=data["action"], note=data["note"], actor=request.user
+                )
+            elif which == "document":
+                upload = data["document"]
+                services.document_add(
+                    file=file, name=upload.name, stream=upload, size=upload.size, actor=request.user
+                )
+            elif which == "assign":
+                services.file_assign(file=file, case_worker=data["case_worker"], actor=request.user)
             else:
-                messages.success(request, _("Done."))
-                return HttpResponseRedirect(request.path)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": file,
-            "title": _("Actions on file #%(pk)s") % {"pk": file.pk},
-            "transition_form": transition,
-            "assign_form": assign if can(request.user, "assistance.supervise", file.org) else None,
-            "help_form": help_form,
-            "document_form": document,
-            "events": file.events.select_related("actor"),
-        }
-        response = TemplateResponse(request, "admin/assistance/act.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+                services.help_record_create(
+                    file=file,
+                    kind=data["kind"],
+                    amount_fen=data["amount"],
+                    given_on=data["given_on"],
+                    note=data["note"],
+                    actor=request.user,
+                )
+
+        if (done := self.act_submit(request, bound, do)) is not None:
+            return done
+        return self.act_page(
+            request,
+            file,
+            title=_("Actions on file #%(pk)s") % {"pk": file.pk},
+            template="admin/assistance/act.html",
+            transition_form=transition,
+            assign_form=assign if can(request.user, "assistance.supervise", file.org) else None,
+            help_form=help_form,
+            document_form=document,
+            events=file.events.select_related("actor"),
+        )
 
 
 @admin.register(HelpRecord)
@@ -411,7 +370,7 @@ class HelpRecordAdmin(ListAuditedAdmin, ScopedAdmin):
 
 
 class GradientRuleForm(forms.ModelForm):
-    ceiling_yuan = forms.CharField(label=_("Yearly ceiling per file (yuan)"), max_length=16)
+    ceiling_yuan = YuanField(label=_("Yearly ceiling per file (yuan)"))
 
     class Meta:
         model = GradientRule
@@ -424,12 +383,7 @@ class GradientRuleForm(forms.ModelForm):
             self.fields["ceiling_yuan"].initial = f"{c // 100}.{c % 100:02d}"
 
     def clean_ceiling_yuan(self) -> int:
-        try:
-            fen = parse_yuan(self.cleaned_data.get("ceiling_yuan", ""))
-        except ValueError:
-            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-        if fen < 0:
-            raise forms.ValidationError(_("The amount cannot be negative."))
+        fen: int = self.cleaned_data["ceiling_yuan"]
         self.instance.ceiling_fen = fen
         return fen
 

@@ -7,33 +7,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.core.money import parse_yuan
+from gonghui.core.forms import YuanField
 from gonghui.members.forms_h5 import H5Form
 
 from .models import Category, Cause, HouseholdMember, Housing, WorkerType
 
 HOUSEHOLD_ROWS = 6
-
-
-class YuanField(forms.CharField):
-    """An amount in yuan (up to two decimals), cleaned to integer fen."""
-
-    def __init__(self, **kw: Any) -> None:
-        kw.setdefault("required", False)
-        kw.setdefault("max_length", 16)
-        super().__init__(**kw)
-
-    def clean(self, value: Any) -> int:  # type: ignore[override]
-        value = super().clean(value)
-        if not value:
-            return 0
-        try:
-            fen = parse_yuan(value)
-        except ValueError:
-            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-        if fen < 0:
-            raise forms.ValidationError(_("The amount cannot be negative."))
-        return fen
 
 
 def _choose(choices: Any) -> list[tuple[str, Any]]:
@@ -58,6 +37,7 @@ class ApplyForm(H5Form):
         help_text=_("Type 0 if you had none."),
     )
     other_income = YuanField(
+        required=False,
         label=_("Other household income over the last 12 months (yuan)"),
         help_text=_("Pensions, allowances, rent and the like."),
     )
@@ -88,7 +68,7 @@ class HouseholdRowForm(H5Form):
     health = forms.ChoiceField(
         label=_("Health"), choices=[("", "—"), *HouseholdMember.Health.choices], required=False
     )
-    income = YuanField(label=_("Income over the last 12 months (yuan)"))
+    income = YuanField(required=False, label=_("Income over the last 12 months (yuan)"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

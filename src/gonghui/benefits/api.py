@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema
 
 from gonghui.core.apiauth import staff_auth
+from gonghui.core.apischema import Error
 from gonghui.core.errors import Refused
 from gonghui.core.idempotency import idempotency_key_check
 from gonghui.core.identifiers import masked_name
@@ -31,12 +32,6 @@ from . import selectors, services
 from .models import Redemption, Settlement
 
 router = Router(tags=["benefits"])
-
-
-class Error(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class VoidIn(Schema):

@@ -18,6 +18,7 @@ from ninja import Field, Header, Router, Schema
 from ninja.security import APIKeyHeader
 
 from gonghui.core.apiauth import staff_auth
+from gonghui.core.apischema import Error
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import now
 from gonghui.members.apiauth import member_auth
@@ -75,12 +76,6 @@ def _terminal_of(request: HttpRequest, terminal_id: int | None) -> Terminal:
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class Error(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class CredentialIssued(Schema):

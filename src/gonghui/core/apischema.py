@@ -2,10 +2,12 @@
 
 Every ``api.py`` answers a refusal as ``{"code": ..., "message": ..., "field": ...}``: ``code`` is
 stable and machine-readable, ``message`` is translated for the person, ``field`` names the input at
-fault when there is one. Declared once here so that the OpenAPI document has one ``Error`` schema.
+fault when there is one, ``data`` (optional) carries details a refusal may add (``Refused.data``). Declared once here so that the OpenAPI document has one ``Error`` schema.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from ninja import Schema
 
@@ -14,3 +16,4 @@ class Error(Schema):
     code: str
     message: str
     field: str | None = None
+    data: dict[str, Any] | None = None  # details some refusals carry (``Refused.data``)

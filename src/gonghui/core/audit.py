@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from .actors import is_staff_actor
 from .models import AuditEntry
 
 # Keys that never go into audit data, whatever a caller passes.
@@ -28,7 +29,7 @@ def audit_record(
     if not conn.in_atomic_block:
         raise RuntimeError("audit_record() must be called inside transaction.atomic")
     clean = {k: v for k, v in (data or {}).items() if k not in _FORBIDDEN_KEYS}
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = actor if is_staff_actor(actor) else None
     if user is not None:
         label = user.get_username()
     elif actor is None:

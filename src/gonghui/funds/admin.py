@@ -27,7 +27,8 @@ from unfold.admin import TabularInline
 from unfold.decorators import action
 
 from gonghui.core.errors import Refused
-from gonghui.core.money import format_fen, parse_yuan
+from gonghui.core.forms import YuanField
+from gonghui.core.money import format_fen
 from gonghui.core.timeutil import SHANGHAI, local_today
 from gonghui.orgs.admin_base import ScopedAdmin
 from gonghui.orgs.models import Org
@@ -285,7 +286,7 @@ class LedgerTransactionAdmin(ScopedAdmin):
 
 # --- budgets ---------------------------------------------------------------------------------
 class BudgetForm(forms.ModelForm):
-    cap_yuan = forms.CharField(
+    cap_yuan = YuanField(
         label=_("Cap (yuan)"), max_length=20, help_text=_("For example 5000 or 1234.50")
     )
 
@@ -311,14 +312,7 @@ class BudgetForm(forms.ModelForm):
             ].initial = f"{self.instance.cap_fen // 100}.{self.instance.cap_fen % 100:02d}"
 
     def clean_cap_yuan(self) -> int:
-        try:
-            cap = parse_yuan(self.cleaned_data.get("cap_yuan", ""))
-        except ValueError:
-            raise forms.ValidationError(
-                _("Enter an amount in yuan with at most two decimals.")
-            ) from None
-        if cap < 0:
-            raise forms.ValidationError(_("The cap cannot be negative."))
+        cap: int = self.cleaned_data["cap_yuan"]
         if self.instance.pk is not None and cap < self.instance.spent_fen:
             raise forms.ValidationError(
                 _("The cap may not be below what is already spent (%(spent)s)."),

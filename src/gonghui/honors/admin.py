@@ -22,38 +22,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound, Refused
 from gonghui.members.models import Member
-from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_base import ParentScopedInline, ScopedAdmin
 from gonghui.orgs.scoping import scope, visible_orgs
 
 from . import selectors, services
 from .models import Honoree, VolunteerParticipation, VolunteerService, VolunteerTeam
-
-
-class ParentScopedInline(TabularInline):
-    """An editable inline whose permissions are the parent admin's (capabilities and scope),
-    not Django's per-model permissions; its changes are audited with the parent's change."""
-
-    def _parent(self) -> Any:
-        return self.admin_site._registry[self.parent_model]
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent().has_change_permission(request, obj) or (
-            obj is None and self._parent().has_add_permission(request)
-        )
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_add_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_add_permission(request, obj)
 
 
 class OrgChoiceMixin:

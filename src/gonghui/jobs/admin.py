@@ -21,7 +21,7 @@ from gonghui.codes.models import Terminal
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import local_today
-from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_base import ParentScopedInline, ScopedAdmin
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import (
     can,
@@ -92,28 +92,6 @@ class EmployerAwareAdmin(ScopedAdmin):
         return super().has_add_permission(request, *args) or self._employer_may(
             request, None, self.employer_can_add
         )
-
-
-class ParentScopedInline(TabularInline):
-    """An editable inline whose permissions are the parent admin's (capabilities and scope),
-    not Django's per-model permissions; its changes are audited with the parent's change."""
-
-    def _parent(self) -> Any:
-        return self.admin_site._registry[self.parent_model]
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._parent().has_change_permission(request, obj) or (
-            obj is None and self._parent().has_add_permission(request)
-        )
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_add_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_add_permission(request, obj)
 
 
 class EnterpriseChoiceMixin:

@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Schema
 from ninja import Status as Answer
 
 from gonghui.core.apiauth import staff_auth
+from gonghui.core.apischema import Error
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.timeutil import local_today
@@ -36,13 +37,7 @@ def _auth(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
-
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS: dict[int, Any] = {400: Error, 403: Error, 404: Error, 409: Error}
 
 
 class ReasonOut(Schema):

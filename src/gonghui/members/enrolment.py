@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gonghui.core import sms, throttle
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.identifiers import InvalidIdentifier, parse_id_number
@@ -559,7 +560,7 @@ def transfer_approve(*, transfer: TransferRequest, actor: Any, ip: str | None = 
             from_org=from_org,
             to_org=locked.to_org,
             reason=locked.note,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=actor if is_staff_actor(actor) else None,
         )
         locked.status = TransferRequest.Status.APPROVED
         locked.decided_by = actor

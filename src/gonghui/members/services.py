@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.db import insert_or_skip
 from gonghui.core.errors import Refused
@@ -75,9 +76,9 @@ def member_create(
                 kind=MemberHistory.Kind.JOINED,
                 to_status=member.status,
                 to_org=org,
-                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                actor=actor if is_staff_actor(actor) else None,
             )
-            if getattr(actor, "is_authenticated", False):
+            if is_staff_actor(actor):
                 audit_record(actor=actor, action="members.member.create", obj=member, org=org)
     except IntegrityError:
         holder = (

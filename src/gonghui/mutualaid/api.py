@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema
 
 from gonghui.core.apiauth import staff_auth
+from gonghui.core.apischema import Error
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound
 from gonghui.members.apiauth import member_auth
@@ -29,13 +30,7 @@ from .services import calculator
 router = Router(tags=["mutualaid"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
-
-
-ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS: dict[int, Any] = {400: Error, 404: Error, 409: Error}
 
 
 class ClaimOut(Schema):
@@ -116,7 +111,7 @@ def my_claims(request: HttpRequest) -> list[dict[str, Any]]:
     return [_claim_out(c) for c in selectors.member_claims(member)[:200]]
 
 
-@router.get("/my/claims/{claim_id}", auth=member_auth, response={200: ClaimOut, 404: ErrorOut})
+@router.get("/my/claims/{claim_id}", auth=member_auth, response={200: ClaimOut, 404: Error})
 def my_claim(request: HttpRequest, claim_id: int) -> dict[str, Any]:
     member = request.auth  # type: ignore[attr-defined]
     try:
@@ -148,7 +143,7 @@ def claims(request: HttpRequest, status: str | None = None) -> list[dict[str, An
     return [_staff_out(c) for c in qs.order_by("submitted_at", "id")[:200]]
 
 
-@router.get("/claims/{claim_id}", auth=staff_auth, response={200: StaffClaimOut, 404: ErrorOut})
+@router.get("/claims/{claim_id}", auth=staff_auth, response={200: StaffClaimOut, 404: Error})
 def claim_detail(request: HttpRequest, claim_id: int) -> dict[str, Any]:
     claim = _visible(request, claim_id)
     services.claim_view_record(claim=claim, actor=request.auth, via="api", ip=client_ip(request))  # type: ignore[attr-defined]
@@ -193,7 +188,7 @@ def claim_pay(request: HttpRequest, claim_id: int) -> dict[str, Any]:
     )
 
 
-@router.get("/figures", auth=staff_auth, response={200: FiguresOut, 404: ErrorOut})
+@router.get("/figures", auth=staff_auth, response={200: FiguresOut, 404: Error})
 def figures(request: HttpRequest, org_id: int, year: int) -> dict[str, Any]:
     """Insured person-times, reimbursements and the amount paid for an org's subtree."""
     try:

@@ -36,9 +36,8 @@ class MutualAidConfig(AppConfig):
 
         from gonghui.core import sealed
 
-        from .models import AidClaim, ClaimDocument
-        from .services.documents import FOLDER
+        from .models import DOCUMENT_FOLDER, AidClaim, ClaimDocument
 
         sealed.register_columns(AidClaim)
         sealed.register_columns(ClaimDocument)
-        sealed.register_files(ClaimDocument, folder=FOLDER)
+        sealed.register_files(ClaimDocument, folder=DOCUMENT_FOLDER)

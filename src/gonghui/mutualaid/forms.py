@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gonghui.core.money import parse_yuan
+from gonghui.core.forms import YuanField
 
 from .models import BenefitCategory, RejectReason
 
@@ -21,9 +21,9 @@ class ClaimForm(forms.Form):
     invoice_date = forms.DateField(
         label=_("Invoice date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    amount = forms.CharField(
+    amount = YuanField(
         label=_("Eligible amount (yuan)"),
-        max_length=16,
+        positive=True,
         help_text=_("The amount the plan may reimburse, as on the settlement sheet."),
     )
 
@@ -34,15 +34,6 @@ class ClaimForm(forms.Form):
         for field in self.fields.values():
             css = "h5-select" if isinstance(field, forms.ModelChoiceField) else "h5-input"
             field.widget.attrs.setdefault("class", css)
-
-    def clean_amount(self) -> int:
-        try:
-            fen = parse_yuan(self.cleaned_data["amount"])
-        except ValueError:
-            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1234.50.")) from None
-        if fen <= 0:
-            raise forms.ValidationError(_("The amount must be more than zero."))
-        return fen
 
 
 class RejectForm(forms.Form):

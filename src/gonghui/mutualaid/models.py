@@ -374,6 +374,12 @@ class AidClaim(models.Model):
         return self.number
 
 
+# Claim documents are private uploads (``core.uploads``): stored encrypted in this folder under
+# ``PRIVATE_ROOT``, at most this many per claim; refusals name the form field "documents".
+DOCUMENT_FOLDER = "mutualaid/documents"
+MAX_DOCUMENTS = 5
+
+
 class ClaimDocument(models.Model):
     """A file of a claim, stored encrypted under ``PRIVATE_ROOT`` with a random name (core.uploads);
     never a public URL. Its original name (often a diagnosis) is sealed too."""

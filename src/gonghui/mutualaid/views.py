@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from gonghui.core import uploads
+from gonghui.core import uploads as private_files
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.members.models import Member
@@ -19,8 +19,8 @@ from gonghui.members.session import current_member, member_required
 
 from . import selectors, services
 from .forms import ClaimForm
-from .models import AidEnrolment, BenefitCategory, ClaimDocument
-from .services import calculator, documents
+from .models import DOCUMENT_FOLDER, MAX_DOCUMENTS, AidEnrolment, BenefitCategory, ClaimDocument
+from .services import calculator
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -83,8 +83,8 @@ def claim_new(request: HttpRequest) -> HttpResponse:
         "error": error,
         "documents_error": documents_error,
         "has_plan": categories.exists(),
-        "max_mb": documents.MAX_DOCUMENT_BYTES // (1024 * 1024),
-        "max_files": documents.MAX_DOCUMENTS,
+        "max_mb": private_files.MAX_BYTES // (1024 * 1024),
+        "max_files": MAX_DOCUMENTS,
     }
     status = 400 if request.method == "POST" else 200
     return _private(render(request, "mutualaid/h5/claim_new.html", context, status=status))
@@ -119,7 +119,7 @@ def serve_document(
     request: HttpRequest, doc: ClaimDocument, *, actor: object, via: str
 ) -> HttpResponseBase:
     """Send a stored document (the caller has checked permission); audit the opening."""
-    path = documents.stored_path(doc.stored_name)
+    path = private_files.stored_path(doc.stored_name, folder=DOCUMENT_FOLDER)
     if path is None:
         raise Http404(_("The file is missing."))
     services.document_open_record(
@@ -128,7 +128,7 @@ def serve_document(
         via=via,
         ip=client_ip(request),
     )
-    response = uploads.file_response(
+    response = private_files.file_response(
         path, content_type=doc.content_type, download_name=doc.original_name, as_attachment=False
     )
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

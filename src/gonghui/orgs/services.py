@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 
 from .models import Enterprise, Org, RoleAssignment
@@ -20,7 +21,7 @@ def org_create(*, parent: Org | None, actor: Any = None, **fields: Any) -> Org:
         org = Org.objects.add_root(instance=org)
     else:
         org = Org.objects.add_child(Org.objects.get(pk=parent.pk), instance=org)
-    if getattr(actor, "is_authenticated", False):
+    if is_staff_actor(actor):
         audit_record(actor=actor, action="orgs.org.create", obj=org, org=org)
     return org
 
@@ -30,7 +31,7 @@ def enterprise_create(*, actor: Any = None, **fields: Any) -> Enterprise:
     enterprise = Enterprise(**fields)
     enterprise.full_clean()
     enterprise.save()
-    if getattr(actor, "is_authenticated", False):
+    if is_staff_actor(actor):
         audit_record(
             actor=actor, action="orgs.enterprise.create", obj=enterprise, org=enterprise.union
         )
@@ -40,7 +41,7 @@ def enterprise_create(*, actor: Any = None, **fields: Any) -> Enterprise:
 @transaction.atomic
 def role_assign(*, user: Any, org: Org, role: str, actor: Any = None) -> RoleAssignment:
     assignment, _created = RoleAssignment.objects.get_or_create(user=user, org=org, role=role)
-    if getattr(actor, "is_authenticated", False):
+    if is_staff_actor(actor):
         audit_record(
             actor=actor, action="orgs.role.assign", obj=assignment, org=org, data={"role": role}
         )

@@ -34,6 +34,7 @@ from gonghui.benefits.models import Redemption
 from gonghui.codes import services as codes_services
 from gonghui.codes.api import TerminalKey
 from gonghui.codes.models import Terminal
+from gonghui.core.apischema import Error
 from gonghui.core.errors import Refused
 from gonghui.core.idempotency import idempotency_key_check
 from gonghui.core.identifiers import masked_name
@@ -82,12 +83,6 @@ def _terminal(request: HttpRequest, terminal_id: int | None) -> Terminal:
 
 
 # --- schemas ----------------------------------------------------------------------------------
-
-
-class Error(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class TerminalOut(Schema):

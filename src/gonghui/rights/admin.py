@@ -7,23 +7,23 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
+from gonghui.core.forms import YuanField
 from gonghui.core.identifiers import normalize_member_no
-from gonghui.core.money import format_fen, parse_yuan
+from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.members.models import Member
-from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
 from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, scope, visible_orgs
@@ -77,18 +77,6 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _yuan(value: str) -> int:
-    if not value:
-        return 0
-    try:
-        fen = parse_yuan(value)
-    except ValueError:
-        raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-    if fen < 0:
-        raise forms.ValidationError(_("The amount cannot be negative."))
-    return fen
-
-
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note"), widget=forms.Textarea, max_length=5000)
     public = forms.BooleanField(label=_("Shown to the applicant"), required=False)
@@ -104,11 +92,10 @@ class AdvanceForm(forms.Form):
 
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=RightsCase.Outcome.choices[1:])
-    amount_recovered = forms.CharField(label=_("Amount recovered (yuan)"), required=False)
+    amount_recovered = YuanField(
+        label=_("Amount recovered (yuan)"), required=False, max_length=None
+    )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
-
-    def clean_amount_recovered(self) -> int:
-        return _yuan(self.cleaned_data.get("amount_recovered") or "")
 
 
 def _staff_with(role: str, org: Org) -> QuerySet:
@@ -139,14 +126,10 @@ class AssignForm(forms.Form):
 
 class PartyForm(forms.Form):
     member_no = forms.CharField(label=_("Member number"), max_length=16)
-    amount_claimed = forms.CharField(label=_("Amount claimed (yuan)"), required=False)
-    amount_recovered = forms.CharField(label=_("Amount recovered (yuan)"), required=False)
-
-    def clean_amount_claimed(self) -> int:
-        return _yuan(self.cleaned_data.get("amount_claimed") or "")
-
-    def clean_amount_recovered(self) -> int:
-        return _yuan(self.cleaned_data.get("amount_recovered") or "")
+    amount_claimed = YuanField(label=_("Amount claimed (yuan)"), required=False, max_length=None)
+    amount_recovered = YuanField(
+        label=_("Amount recovered (yuan)"), required=False, max_length=None
+    )
 
 
 FORMS = {
@@ -161,6 +144,7 @@ FORMS = {
 
 @admin.register(RightsCase)
 class RightsCaseAdmin(ListAuditedAdmin, ScopedAdmin):
+    audit_open = True  # a rights case is sealed: every opening is audited
     assignment_scoped = True
     # The list shows who has a case: each request is audited (filters, row count).
     list_audit_action = "rights.case.list"
@@ -248,26 +232,11 @@ class RightsCaseAdmin(ListAuditedAdmin, ScopedAdmin):
         url = reverse("admin:rights_rightscase_act", args=[obj.pk])
         return format_html('<a href="{}" data-testid="case-actions">{}</a>', url, _("Open actions"))
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        if request.method == "GET":
-            selectors.case_open(
-                user=request.user, pk=object_id, via="console", ip=client_ip(request)
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def record_open(self, request: HttpRequest, object_id: str) -> None:
+        selectors.case_open(user=request.user, pk=object_id, via="console", ip=client_ip(request))
 
-    def get_urls(self) -> list[URLPattern]:
-        act = path(
-            "<path:object_id>/act/",
-            self.admin_site.admin_view(self.act_view),
-            name="rights_rightscase_act",
-        )
-        return [act, *super().get_urls()]
+    def object_views(self) -> list[ObjectView]:
+        return [ObjectView("act", "act/", self.act_view)]
 
     def _form(self, name: str, case: RightsCase, data: Any) -> forms.Form:
         cls = FORMS[name]
@@ -324,15 +293,11 @@ class RightsCaseAdmin(ListAuditedAdmin, ScopedAdmin):
         }
         if not can(request.user, "rights.supervise", case.org):
             forms_.pop("assign")
-        bound = forms_.get(which)
-        if bound is not None and bound.is_valid():
-            try:
-                self._do(request, which, case, bound.cleaned_data)
-            except Refused as exc:
-                messages.error(request, str(exc.message))
-            else:
-                messages.success(request, _("Done."))
-                return HttpResponseRedirect(request.path)
+        done = self.act_submit(
+            request, forms_.get(which), lambda data: self._do(request, which, case, data)
+        )
+        if done is not None:
+            return done
         titles = {
             "note": _("Add a note"),
             "answer": _("Answer the consultation"),
@@ -341,17 +306,14 @@ class RightsCaseAdmin(ListAuditedAdmin, ScopedAdmin):
             "assign": _("Assign"),
             "party": _("Add a claimant (collective case)"),
         }
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": case,
-            "title": _("Actions on case %(number)s") % {"number": case.number},
-            "forms": [(name, titles[name], form) for name, form in forms_.items()],
-            "entries": case.entries.select_related("actor"),
-        }
-        response = TemplateResponse(request, "admin/rights/act.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return self.act_page(
+            request,
+            case,
+            title=_("Actions on case %(number)s") % {"number": case.number},
+            template="admin/rights/act.html",
+            forms=[(name, titles[name], form) for name, form in forms_.items()],
+            entries=case.entries.select_related("actor"),
+        )
 
 
 class CaseStepInline(TabularInline):

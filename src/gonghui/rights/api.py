@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from gonghui.core.apiauth import staff_auth
+from gonghui.core.apischema import Error
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import local_today
-from gonghui.funds.api import ERRORS, ErrorOut
 from gonghui.orgs.listaudit import list_audit, query_filters
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import get_in_scope_or_404
@@ -27,6 +27,8 @@ from .intake_guard import intake_challenge, intake_guard
 from .models import RightsCase
 
 router = Router(tags=["rights"], auth=staff_auth)
+
+ERRORS: dict[int, Any] = {400: Error, 404: Error, 409: Error}
 
 
 class CaseRowOut(Schema):
@@ -271,7 +273,7 @@ def intake_challenge_get(request: HttpRequest) -> Any:
 @router.post(
     "/intake",
     auth=None,
-    response={201: IntakeOut, 429: ErrorOut, **ERRORS},
+    response={201: IntakeOut, 429: Error, **ERRORS},
     summary="Online intake",
 )
 def intake(request: HttpRequest, payload: IntakeIn) -> Any:

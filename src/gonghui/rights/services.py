@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gonghui.core import crypto
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
 from gonghui.core.identifiers import InvalidIdentifier, mask_phone, normalize_phone
@@ -46,7 +47,7 @@ class IntakeResult:
 
 
 def _staff(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return actor if is_staff_actor(actor) else None
 
 
 def case_number(year: int, n: int) -> str:

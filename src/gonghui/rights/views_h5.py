@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
+from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
 from gonghui.members.forms_h5 import H5Form
 from gonghui.members.session import current_member, member_required
@@ -38,7 +39,7 @@ class IntakeForm(H5Form):
         label=_("Describe what happened"), min_length=5, max_length=5000, widget=forms.Textarea
     )
     employer_name = forms.CharField(label=_("Employer"), max_length=120, required=False)
-    amount_claimed = forms.CharField(label=_("Wages owed (yuan)"), max_length=16, required=False)
+    amount_claimed = YuanField(label=_("Wages owed (yuan)"), required=False)
     anonymous = forms.BooleanField(
         label=_("Stay anonymous"),
         required=False,
@@ -54,20 +55,6 @@ class IntakeForm(H5Form):
             ("", _("Please choose")),
             *((t.code, t.name) for t in CaseType.objects.filter(is_active=True)),
         ]
-
-    def clean_amount_claimed(self) -> int:
-        from gonghui.core.money import parse_yuan
-
-        value = self.cleaned_data.get("amount_claimed") or ""
-        if not value:
-            return 0
-        try:
-            fen = parse_yuan(value)
-        except ValueError:
-            raise forms.ValidationError(_("Enter an amount in yuan, e.g. 1200.50.")) from None
-        if fen < 0:
-            raise forms.ValidationError(_("The amount cannot be negative."))
-        return fen
 
 
 class TrackForm(H5Form):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from gonghui.core.apiauth import staff_auth
+from gonghui.core.apischema import Error
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.timeutil import to_local
@@ -26,13 +27,6 @@ from . import selectors, services
 from .models import Booking, Slot, Venue
 
 router = Router(tags=["venues"])
-
-
-class Error(Schema):
-    code: str
-    message: str
-    field: str | None = None
-    data: dict[str, Any] | None = None
 
 
 ERRORS: dict[int, Any] = {400: Error, 403: Error, 404: Error, 409: Error}

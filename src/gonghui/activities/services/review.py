@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gonghui.core import timeutil
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
 
@@ -80,7 +81,7 @@ def application_review(
         else:
             reg.status = Status.REJECTED
         reg.reason = reason
-        reg.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+        reg.decided_by = actor if is_staff_actor(actor) else None
         reg.decided_at = now
         reg.save(update_fields=["status", "reason", "decided_by", "decided_at"])
         if approve:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gonghui.core import uploads
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
 
@@ -43,7 +44,7 @@ def document_add(
                 size=checked.size,
                 sha256=checked.sha256,
                 stored_name=stored,
-                uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+                uploaded_by=actor if is_staff_actor(actor) else None,
             )
             audit_record(
                 actor=actor,

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import local_today
@@ -158,7 +159,7 @@ def _event(file: HardshipFile, action: str, frm: str, to: str, actor: Any, note:
         from_status=frm,
         to_status=to,
         note=note[:200],
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if is_staff_actor(actor) else None,
     )
 
 
@@ -231,7 +232,7 @@ def file_apply(
     _recompute(file)
     file.save(update_fields=["household_size", "household_income_fen", "per_capita_income_fen"])
     _event(file, "apply", "", S.APPLIED, actor)
-    if getattr(actor, "is_authenticated", False):
+    if is_staff_actor(actor):
         audit_record(actor=actor, action="assistance.file.create", obj=file, org=file.org)
     return file
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
 from gonghui.core.money import format_fen
@@ -126,7 +127,7 @@ def help_record_create(
         given_on=given_on,
         note=note,
         paid_by=rule.org,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor if is_staff_actor(actor) else None,
     )
     if amount_fen:
         fund = account_open(org=rule.org, kind=AccountKind.ASSISTANCE)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from gonghui.core import crypto, timeutil
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.members.models import Member
@@ -80,7 +81,7 @@ def credential_revoke(
             status=Credential.Status.REVOKED,
             revoked_reason=Credential.RevokeReason.STAFF,
             revoked_at=now,
-            revoked_by=actor if getattr(actor, "is_authenticated", False) else None,
+            revoked_by=actor if is_staff_actor(actor) else None,
         )
         if changed:
             audit_record(

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from gonghui.core import timeutil
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.orgs.models import Org
@@ -118,7 +119,7 @@ def terminal_create(
             context_id=context_id,
             key_prefix=prefix,
             key_hash=digest,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=actor if is_staff_actor(actor) else None,
         )
         if actor is not None:
             audit_record(

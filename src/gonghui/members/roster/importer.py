@@ -40,6 +40,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.timeutil import local_today, now
@@ -83,7 +84,7 @@ def _job_update(job: ImportJob, **fields: Any) -> None:
 
 
 def _actor_user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return actor if is_staff_actor(actor) else None
 
 
 # The member columns that differ from row to row, in the order of the tuples built below. Every

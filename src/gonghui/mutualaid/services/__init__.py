@@ -1,6 +1,6 @@
 """Writes of the mutual-aid app. Keyword-only, typed, one transaction each; ``Refused`` on bad
 input. The calculator (``calculator.py``) is a pure function; documents are checked and stored
-by ``documents.py``."""
+by ``core.uploads`` (folder ``models.DOCUMENT_FOLDER``)."""
 
 from .claims import (
     EVENT_PAID,

@@ -18,6 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from gonghui.core import uploads as private_files
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
 from gonghui.core.sequences import sequence_take
@@ -27,8 +29,16 @@ from gonghui.funds.services import account_open, transaction_post
 from gonghui.members.models import Member
 from gonghui.members.services import service_event_record
 
-from ..models import AidClaim, AidEnrolment, BenefitCategory, ClaimDocument, RejectReason
-from . import calculator, documents
+from ..models import (
+    DOCUMENT_FOLDER,
+    MAX_DOCUMENTS,
+    AidClaim,
+    AidEnrolment,
+    BenefitCategory,
+    ClaimDocument,
+    RejectReason,
+)
+from . import calculator
 
 KIND_PAYOUT = "mutualaid.payout"
 EVENT_PAID = "mutualaid.claim_paid"
@@ -41,10 +51,6 @@ class Upload:
     name: str
     stream: IO[bytes]
     size: int | None = None
-
-
-def _is_staff(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False))
 
 
 def normalise_invoice_no(value: str) -> str:
@@ -180,13 +186,13 @@ def claim_submit(
             % {"date": invoice_date, "start": enrolment.coverage_from},
             field="invoice_date",
         )
-    if len(uploads) > documents.MAX_DOCUMENTS:
+    if len(uploads) > MAX_DOCUMENTS:
         raise Refused(
             code="too_many_documents",
-            message=_("Attach at most %(n)d files.") % {"n": documents.MAX_DOCUMENTS},
+            message=_("Attach at most %(n)d files.") % {"n": MAX_DOCUMENTS},
             field="documents",
         )
-    if not uploads and not _is_staff(actor):
+    if not uploads and not is_staff_actor(actor):
         raise Refused(
             code="documents_missing",
             message=_(
@@ -197,7 +203,10 @@ def claim_submit(
     earlier = _live_claim_for_invoice(plan.pk, number_on_invoice)
     if earlier is not None:
         raise _duplicate(earlier)
-    checked = [documents.check_upload(name=u.name, stream=u.stream, size=u.size) for u in uploads]
+    checked = [
+        private_files.check_upload(name=u.name, stream=u.stream, size=u.size, field="documents")
+        for u in uploads
+    ]
 
     stored: list[str] = []
     try:
@@ -215,10 +224,10 @@ def claim_submit(
                 invoice_date=invoice_date,
                 amount_fen=amount_fen,
                 submitted_at=now(),
-                submitted_by=actor if _is_staff(actor) else None,
+                submitted_by=actor if is_staff_actor(actor) else None,
             )
             for upload in checked:
-                name = documents.store(upload)
+                name = private_files.store(upload, folder=DOCUMENT_FOLDER)
                 stored.append(name)
                 ClaimDocument.objects.create(
                     claim=claim,
@@ -228,7 +237,7 @@ def claim_submit(
                     size=upload.size,
                     sha256=upload.sha256,
                 )
-            if _is_staff(actor):
+            if is_staff_actor(actor):
                 audit_record(
                     actor=actor,
                     action="mutualaid.claim.create",
@@ -238,13 +247,13 @@ def claim_submit(
                     ip=ip,
                 )
     except IntegrityError:
-        documents.remove_quietly(stored)
+        private_files.remove_quietly(stored, folder=DOCUMENT_FOLDER)
         earlier = _live_claim_for_invoice(plan.pk, number_on_invoice)
         if earlier is not None:
             raise _duplicate(earlier) from None
         raise
     except BaseException:
-        documents.remove_quietly(stored)
+        private_files.remove_quietly(stored, folder=DOCUMENT_FOLDER)
         raise
     return claim
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import Refused
 from gonghui.core.money import percent_of
@@ -132,7 +133,7 @@ def enrolment_batch_create(
         org=union,
         shares=shares,
         paid_by=paid_by,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor if is_staff_actor(actor) else None,
     )
     premium, unit, member_part = premium_parts(plan=plan, shares=shares, paid_by=paid_by)
     start, end = coverage_window(plan=plan, enrolled_on=today)

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from gonghui.core import timeutil
+from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.members.models import Member
@@ -143,7 +144,7 @@ def booking_create(
                 member=member,
                 booker_org=org,
                 purpose=purpose.strip()[:200],
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=actor if is_staff_actor(actor) else None,
             )
         )
         if member is not None:
@@ -233,7 +234,7 @@ def booking_create_recurring(
                     booker_org=org,
                     purpose=purpose.strip()[:200],
                     recurrence_group=group,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    created_by=actor if is_staff_actor(actor) else None,
                 )
             )
             for s, e in occurrences
