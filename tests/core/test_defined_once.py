@@ -100,6 +100,27 @@ def test_no_private_is_staff_actor_copies():
     assert _defs(ast.FunctionDef, "_is_staff_actor") == []
 
 
+def test_no_inline_staff_actor_question():
+    """The fifth way was inline: ``getattr(actor, "is_authenticated", False)`` in a service."""
+    inline = []
+    for rel, tree in _modules():
+        if rel == "core/actors.py":
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "getattr"
+                and len(node.args) >= 2
+                and isinstance(node.args[0], ast.Name)
+                and node.args[0].id == "actor"
+                and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value == "is_authenticated"
+            ):
+                inline.append(f"{rel}:{node.lineno}")
+    assert inline == []
+
+
 def test_error_schema_is_defined_once_in_core_apischema():
     assert [d.split(":")[0] for d in _class_defs("Error", "Schema")] == ["core/apischema.py"]
 
