@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from gonghui.core.models import AuditEntry
-from gonghui.members.enrolment import transfer_request_create
 from gonghui.members.models import Enrolment, Member, TransferRequest
+from gonghui.members.transfers import transfer_request_create
 from gonghui.orgs.models import Role
 from tests.factories import id_number_for, make_member, make_staff, phone_for
 from tests.members.enrol_helpers import make_world, submit

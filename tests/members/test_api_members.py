@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 
 from gonghui.core.models import AuditEntry
-from gonghui.members.enrolment import transfer_request_create
 from gonghui.members.models import Enrolment, Member, TransferRequest
 from gonghui.members.privacy import PRIVACY_NOTICE_VERSION
 from gonghui.members.services import service_event_record
+from gonghui.members.transfers import transfer_request_create
 from gonghui.orgs.models import Role
 from gonghui.orgs.scoping import roles_with
 from tests.factories import id_number_for, make_member, make_staff, phone_for

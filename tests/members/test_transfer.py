@@ -6,7 +6,7 @@ import pytest
 
 from gonghui.core.errors import Refused
 from gonghui.core.models import AuditEntry
-from gonghui.members.enrolment import (
+from gonghui.members.transfers import (
     transfer_approve,
     transfer_reject,
     transfer_request_create,

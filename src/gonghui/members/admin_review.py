@@ -34,6 +34,7 @@ from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import scope
 
 from . import enrolment as services
+from . import transfers
 from .models import Enrolment, TransferRequest
 
 REVIEW = "members.review"
@@ -345,11 +346,11 @@ class TransferReviewAdmin(_ReviewAdmin):
     readonly_fields = fields
 
     def approve_one(self, request: HttpRequest, obj: TransferRequest) -> str:
-        member = services.transfer_approve(transfer=obj, actor=request.user, ip=client_ip(request))
+        member = transfers.transfer_approve(transfer=obj, actor=request.user, ip=client_ip(request))
         return _("%(member)s moved to %(org)s.") % {"member": member, "org": obj.to_org.name}
 
     def reject_one(self, request: HttpRequest, obj: TransferRequest, reason: str) -> str:
-        services.transfer_reject(
+        transfers.transfer_reject(
             transfer=obj, actor=request.user, reason=reason, ip=client_ip(request)
         )
         return _("Declined the transfer of %(member)s.") % {"member": obj.member}

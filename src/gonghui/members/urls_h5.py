@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views_h5 as views
+from . import views_join as join
 
 app_name = "h5"
 urlpatterns = [
@@ -10,12 +11,12 @@ urlpatterns = [
     path("login", views.login, name="login"),
     path("login/code", views.login_code, name="login_code"),
     path("logout", views.logout, name="logout"),
-    path("join", views.join, name="join"),
-    path("join/code", views.join_code, name="join_code"),
-    path("join/unions", views.join_union_search, name="join_unions"),
-    path("join/done", views.join_done, name="join_done"),
-    path("join/status", views.join_status, name="join_status"),
-    path("privacy", views.privacy, name="privacy"),
+    path("join", join.join, name="join"),
+    path("join/code", join.join_code, name="join_code"),
+    path("join/unions", join.join_union_search, name="join_unions"),
+    path("join/done", join.join_done, name="join_done"),
+    path("join/status", join.join_status, name="join_status"),
+    path("privacy", join.privacy, name="privacy"),
     path("union", views.my_union, name="union"),
     path("history", views.history, name="history"),
     path("transfer", views.transfer, name="transfer"),

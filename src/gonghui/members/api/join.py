@@ -14,7 +14,7 @@ from gonghui.core.errors import Refused
 
 from .. import enrolment as enrolment_services
 from .. import otp as otp_services
-from .. import selectors
+from .. import selectors, transfers
 from ..apiauth import member_auth, visitor_auth
 from ..models import Enrolment, Member, OtpChallenge
 from ..pii import open_phone
@@ -181,7 +181,7 @@ def enrolments_mine(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def transfer_create(request: HttpRequest, payload: TransferIn) -> Status[dict[str, Any]]:
     member: Member = _auth(request)
-    transfer = enrolment_services.transfer_request_create(
+    transfer = transfers.transfer_request_create(
         member=member,
         to_org=_find_org(payload.to_org_id, "to_org"),
         to_enterprise=_find_enterprise(payload.to_enterprise_id, "to_enterprise"),

@@ -15,7 +15,7 @@ from gonghui.core.errors import Refused
 from gonghui.orgs.scoping import can
 
 from .. import enrolment as enrolment_services
-from .. import selectors
+from .. import selectors, transfers
 from ..models import Enrolment, Member, TransferRequest
 from ..services import member_reveal
 from .common import (
@@ -145,9 +145,7 @@ def _staff_transfer(request: HttpRequest, transfer_id: int) -> TransferRequest:
 )
 def transfer_approve(request: HttpRequest, transfer_id: int) -> dict[str, Any]:
     transfer = _staff_transfer(request, transfer_id)
-    enrolment_services.transfer_approve(
-        transfer=transfer, actor=_auth(request), ip=client_ip(request)
-    )
+    transfers.transfer_approve(transfer=transfer, actor=_auth(request), ip=client_ip(request))
     transfer.refresh_from_db()
     return _transfer(transfer)
 
@@ -161,7 +159,7 @@ def transfer_approve(request: HttpRequest, transfer_id: int) -> dict[str, Any]:
 )
 def transfer_reject(request: HttpRequest, transfer_id: int, payload: ReasonIn) -> dict[str, Any]:
     transfer = _staff_transfer(request, transfer_id)
-    enrolment_services.transfer_reject(
+    transfers.transfer_reject(
         transfer=transfer, actor=_auth(request), reason=payload.reason, ip=client_ip(request)
     )
     return _transfer(transfer)
