@@ -36,6 +36,18 @@ def verify(client: Client, phone: str = PHONE):
     return client.post("/m/join", {"action": "verify", "phone": phone, "code": last_code(phone)})
 
 
+def _pending(tree, n: int):
+    """An application awaiting review, filed with PHONE (the ID of person ``n``)."""
+    return enrolment_submit(
+        verified_phone=PHONE,
+        name="陈小红",
+        id_number=id_number_for(n),
+        org=tree.union,
+        employment_type="employee",
+        consent_version=PRIVACY_NOTICE_VERSION,
+    )
+
+
 # --- recognised at step 1 ----------------------------------------------------------------------
 def test_a_member_is_recognised_at_step_1_and_signed_in_without_a_second_code(tree):
     member = make_member(tree.union, phone=PHONE)
@@ -74,14 +86,7 @@ def test_a_former_member_is_told_whom_to_ask(tree):
 
 # --- the applicant's status page ---------------------------------------------------------------
 def test_a_pending_applicant_is_sent_to_the_status_page(tree):
-    enrolment_submit(
-        verified_phone=PHONE,
-        name="陈小红",
-        id_number=id_number_for(9101),
-        org=tree.union,
-        employment_type="employee",
-        consent_version=PRIVACY_NOTICE_VERSION,
-    )
+    _pending(tree, 9101)
     c = en_client()
     r = verify(c)
     assert r.status_code == 302 and r["Location"] == "/m/join/status"
@@ -104,27 +109,13 @@ def test_status_page_after_submitting_and_after_a_decision(tree):
 
 
 def test_status_page_without_a_proved_phone_shows_nothing(tree):
-    enrolment_submit(
-        verified_phone=PHONE,
-        name="陈小红",
-        id_number=id_number_for(9102),
-        org=tree.union,
-        employment_type="employee",
-        consent_version=PRIVACY_NOTICE_VERSION,
-    )
+    _pending(tree, 9102)
     r = Client().get("/m/join/status")
     assert r.status_code == 302 and r["Location"] == "/m/join"
 
 
 def test_sign_in_page_of_an_applicant_links_to_the_status_page(tree):
-    enrolment_submit(
-        verified_phone=PHONE,
-        name="陈小红",
-        id_number=id_number_for(9103),
-        org=tree.union,
-        employment_type="employee",
-        consent_version=PRIVACY_NOTICE_VERSION,
-    )
+    _pending(tree, 9103)
     from tests.members.test_h5_support import last_code
 
     c = en_client()

@@ -6,13 +6,13 @@ import pytest
 
 from gonghui.core.errors import Refused
 from gonghui.core.models import AuditEntry
+from gonghui.members.models import Member, MemberHistory, TransferRequest
+from gonghui.members.selectors import transfer_queue
 from gonghui.members.transfers import (
     transfer_approve,
     transfer_reject,
     transfer_request_create,
 )
-from gonghui.members.models import Member, MemberHistory, TransferRequest
-from gonghui.members.selectors import transfer_queue
 from gonghui.orgs.models import Org, Role
 from tests.factories import EnterpriseFactory, make_member, make_staff, phone_for
 from tests.members.enrol_helpers import make_world
