@@ -99,3 +99,30 @@ def test_anonymous_pages_have_the_bar_too():
         assert TITLE_RE.search(body).group(1).strip(), url
     body = text(client.get("/m/"))
     assert 'data-testid="h5-back"' not in body and 'class="h5-brand"' in body
+
+
+def test_every_tile_has_its_own_icon_and_the_file_exists():
+    from gonghui.members import h5menu
+    from gonghui.members.templatetags.h5_icons import icon_path
+
+    entries = h5menu.entries()
+    assert len(entries) >= 10
+    icons = [e.icon for e in entries]
+    assert all(icons), [e.key for e in entries if not e.icon]
+    assert len(set(icons)) == len(icons), icons
+    for e in entries:
+        assert icon_path(e.icon), f"vendor/icons/{e.icon}.svg missing: run scripts/build-assets.sh"
+
+
+def test_home_tiles_show_the_icons_not_the_first_letter():
+    from gonghui.members import h5menu
+
+    tree = make_tree()
+    member = make_member(tree.union, phone=PHONE, name="李海", enterprise=tree.enterprise)
+    client = en_client()
+    sign_in(client, member, PHONE)
+    body = text(client.get("/m/"))
+    for e in h5menu.entries():
+        tile = re.search(rf'data-testid="service-{e.key}">(.*?)</a>', body, re.S)
+        assert tile, e.key
+        assert f'data-icon="{e.icon}"' in tile.group(1) and "<svg" in tile.group(1), e.key
