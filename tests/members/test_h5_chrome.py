@@ -126,3 +126,24 @@ def test_home_tiles_show_the_icons_not_the_first_letter():
         tile = re.search(rf'data-testid="service-{e.key}">(.*?)</a>', body, re.S)
         assert tile, e.key
         assert f'data-icon="{e.icon}"' in tile.group(1) and "<svg" in tile.group(1), e.key
+
+
+def test_home_puts_my_code_first_and_big():
+    tree = make_tree()
+    member = make_member(tree.union, phone=PHONE, name="李海", enterprise=tree.enterprise)
+    client = en_client()
+    sign_in(client, member, PHONE)
+    body = text(client.get("/m/"))
+    cta = re.search(
+        r'<a class="code-cta" href="([^"]+)" data-testid="home-code">(.*?)</a>', body, re.S
+    )
+    assert cta and cta.group(1) == "/m/code/"
+    assert "My benefit code" in cta.group(2) and "<svg" in cta.group(2)
+    # above the profile card and the service tiles
+    assert body.index('data-testid="home-code"') < body.index('data-testid="profile-card"')
+    assert body.index('data-testid="home-code"') < body.index('class="services"')
+    assert "我的工惠码" in text(client.get("/m/", headers={"accept-language": "zh-hans"}))
+
+
+def test_anonymous_home_has_no_code_card():
+    assert 'data-testid="home-code"' not in text(en_client().get("/m/"))
