@@ -147,3 +147,24 @@ def test_home_puts_my_code_first_and_big():
 
 def test_anonymous_home_has_no_code_card():
     assert 'data-testid="home-code"' not in text(en_client().get("/m/"))
+
+
+def test_tile_labels_fit_their_tile_without_a_mid_word_wrap():
+    """A 390 px screen gives a tile about 75 px of text: five CJK characters at 13 px. Longer
+    labels wrapped one character onto a second line (我的志愿服/务); the CSS keeps words whole."""
+    from django.contrib.staticfiles import finders
+    from django.utils import translation
+
+    from gonghui.members import h5menu
+
+    with translation.override("zh-hans"):
+        labels = {e.key: str(e.label) for e in h5menu.entries()}
+    too_long = {k: v for k, v in labels.items() if len(v) > 5}
+    assert not too_long, too_long
+    css_path = finders.find("members/h5.css")
+    assert isinstance(css_path, str)
+    with open(css_path, encoding="utf-8") as f:
+        css = f.read()
+    rule = re.search(r"\.service-tile, \.h5-title[^{]*\{([^}]*)\}", css)
+    assert rule and "word-break: keep-all" in rule.group(1)
+    assert "overflow-wrap: anywhere" in rule.group(1)
