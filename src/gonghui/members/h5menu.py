@@ -25,7 +25,8 @@ class MenuEntry:
 _ENTRIES: dict[str, MenuEntry] = {}
 
 
-def register(*, key: str, label: Any, url_name: str, icon: str, order: int = 100) -> None:
+def register(*, key: str, label: Any, url_name: str, icon: str = "", order: int = 100) -> None:
+    """``icon``: a Lucide icon name (tests/members/test_h5_chrome.py requires one per tile)."""
     _ENTRIES[key] = MenuEntry(key=key, label=label, url_name=url_name, order=order, icon=icon)
 
 
