@@ -17,4 +17,8 @@ cp node_modules/htmx.org/dist/htmx.min.js "$dest/"
 cp node_modules/qrcode-generator/dist/qrcode.js "$dest/"
 cp node_modules/jsbarcode/dist/barcodes/JsBarcode.code128.min.js "$dest/"
 cp node_modules/html5-qrcode/html5-qrcode.min.js "$dest/"
+# the H5 home tiles' icons (members.h5menu entries name one each)
+mkdir -p "$dest/icons"
+cp node_modules/lucide-static/icons/*.svg "$dest/icons/"
+cp node_modules/lucide-static/LICENSE "$dest/icons/" 2>/dev/null || true
 touch "$stamp"

@@ -344,7 +344,12 @@ def test_member_login_page_is_chinese_by_default_and_english_on_request(client, 
     en = client.get("/m/login", HTTP_ACCEPT_LANGUAGE="en")
     assert zh.status_code == zh_default.status_code == en.status_code == 200
     zh_html, en_html = zh.content.decode(), en.content.decode()
-    _assert_chinese(zh_html, en_html, ["登录", "手机号", "获取验证码", "工惠码"])
+    # inner pages carry their title and a back link in the bar (issue #12 item 6); the brand is
+    # on the home page
+    _assert_chinese(zh_html, en_html, ["登录", "手机号", "获取验证码", "返回"])
+    zh_home = client.get("/m/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    en_home = client.get("/m/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    _assert_chinese(zh_home, en_home, ["工惠码"])
     _assert_chinese(zh_default.content.decode(), en_html, ["登录", "获取验证码"])
     en_text = _text(en_html)
     assert "Sign in" in en_text and "Send code" in en_text

@@ -15,6 +15,12 @@ class AcademyConfig(AppConfig):
         admins = (Role.FEDERATION_ADMIN, Role.UNION_ADMIN)
         grant("academy.view", *admins, Role.AUDITOR)
         grant("academy.manage", *admins)
-        h5menu.register(key="academy", label=_("Online courses"), url_name="academy:list", order=45)
+        h5menu.register(
+            key="academy",
+            icon="graduation-cap",
+            label=_("Online courses"),
+            url_name="academy:list",
+            order=45,
+        )
         servicekinds.register("academy.lesson_completed", _("Lesson completed"))
         servicekinds.register("academy.certificate", _("Certificate issued"))

@@ -31,7 +31,11 @@ class ActivitiesConfig(AppConfig):
             resolve=dispatch.resolver_by_pk(Session, "activity__org"),
         )
         h5menu.register(
-            key="activities", label=_("Activities"), url_name="activities:list", order=20
+            key="activities",
+            icon="calendar-days",
+            label=_("Activities"),
+            url_name="activities:list",
+            order=20,
         )
 
         from gonghui.members import servicekinds

@@ -24,11 +24,16 @@ def activities_for_member(
     kind: str = "",
     day: dt.date | None = None,
     near: bool = False,
+    query: str = "",
     now: dt.datetime | None = None,
 ) -> QuerySet[Activity]:
-    """Published activities with a session still to come, filtered by kind, day, and region."""
+    """Published activities with a session still to come, filtered by kind, day, region, and a
+    keyword in the title or the organising union's name."""
     now = now or timeutil.now()
     qs = Activity.objects.filter(is_published=True, sessions__ends_at__gt=now)
+    if query.strip():
+        q = query.strip()
+        qs = qs.filter(Q(title__icontains=q) | Q(org__name__icontains=q))
     if kind:
         qs = qs.filter(kind=kind)
     if day is not None:

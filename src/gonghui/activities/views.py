@@ -18,6 +18,8 @@ from gonghui.members.session import current_member, member_required
 from . import rules, selectors, services
 from .models import Activity, Allocation, Draw, Kind, Registration, Session
 
+KEYWORD_MAX = 50
+
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
@@ -38,8 +40,12 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         except ValueError:
             day = None
     near = request.GET.get("near") == "1"
-    activities = selectors.activities_for_member(member, kind=kind, day=day, near=near)[:100]
+    q = request.GET.get("q", "").strip()[:KEYWORD_MAX]
+    activities = selectors.activities_for_member(member, kind=kind, day=day, near=near, query=q)[
+        :100
+    ]
     context = {
+        "q": q,
         "activities": activities,
         "kinds": Kind.choices,
         "kind": kind,

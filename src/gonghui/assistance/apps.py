@@ -23,7 +23,11 @@ class AssistanceConfig(AppConfig):
         from gonghui.members import h5menu
 
         h5menu.register(
-            key="assistance", label=_("Hardship help"), url_name="assistance:home", order=60
+            key="assistance",
+            icon="hand-heart",
+            label=_("Hardship help"),
+            url_name="assistance:home",
+            order=60,
         )
 
         from gonghui.members import servicekinds

@@ -62,11 +62,16 @@ def remaining_for(*, offer: Offer, member: Member, day: dt.date | None = None) -
 
 
 def offers_for_member(
-    *, member: Member, region_code: str | None = None, at: dt.datetime | None = None
+    *,
+    member: Member,
+    region_code: str | None = None,
+    query: str = "",
+    at: dt.datetime | None = None,
 ) -> list[tuple[Offer, dict[str, Any]]]:
     """Active offers that ``member`` may use now (eligible, in their window, stock left), with
     what is left to this member (``remaining_for``) and the stores; optionally only
-    those with a store in ``region_code`` (a 6-digit code, or a prefix such as "3310")."""
+    those with a store in ``region_code`` (a 6-digit code, or a prefix such as "3310") and
+    those whose title or merchant name contains ``query``."""
     at = at or now()
     qs = (
         Offer.objects.select_related("merchant", "org", "budget")
@@ -74,6 +79,9 @@ def offers_for_member(
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
         .order_by("merchant__name", "pk")
     )
+    if query.strip():
+        q = query.strip()
+        qs = qs.filter(Q(title__icontains=q) | Q(merchant__name__icontains=q))
     if region_code:
         region = region_code.strip()[:6]
         in_region = Store.objects.filter(is_active=True, region_code__startswith=region)

@@ -24,4 +24,6 @@ class CodesConfig(AppConfig):
 
         from gonghui.members import h5menu
 
-        h5menu.register(key="code", label=_("My code"), url_name="codes:page", order=10)
+        h5menu.register(
+            key="code", icon="qr-code", label=_("My code"), url_name="codes:page", order=10
+        )

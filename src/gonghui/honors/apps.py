@@ -25,8 +25,16 @@ class HonorsConfig(AppConfig):
 
         attendance.subscribe(attendance_listener)
         h5menu.register(
-            key="volunteer", label=_("My volunteering"), url_name="honors:mine", order=70
+            key="volunteer",
+            icon="hand-helping",
+            label=_("My volunteering"),
+            url_name="honors:mine",
+            order=70,
         )
         h5menu.register(
-            key="honours", label=_("Model workers"), url_name="honours:showcase", order=75
+            key="honours",
+            icon="award",
+            label=_("Model workers"),
+            url_name="honours:showcase",
+            order=75,
         )

@@ -35,7 +35,9 @@ class JobsConfig(AppConfig):
             label=_("Job fair booth"),  # type: ignore[arg-type]
             resolve=dispatch.resolver_by_pk(Booth, "fair__org"),
         )
-        h5menu.register(key="jobs", label=_("Jobs"), url_name="jobs:list", order=40)
+        h5menu.register(
+            key="jobs", icon="briefcase", label=_("Jobs"), url_name="jobs:list", order=40
+        )
 
         from gonghui.members import servicekinds
 

@@ -170,11 +170,20 @@ def open_postings(today: dt.date | None = None) -> QuerySet[Posting]:
 
 
 def postings_for_member(
-    member: Member, *, today: dt.date | None = None, limit: int | None = None
+    member: Member,
+    *,
+    today: dt.date | None = None,
+    limit: int | None = None,
+    query: str = "",
 ) -> list[Match]:
     """Open postings ranked for ``member``: by score (skills, trade, region, kind), then the one
-    closing soonest, then the oldest (pk): a deterministic order. Each with its reasons."""
-    matches = [explain(member, p) for p in open_postings(today)]
+    closing soonest, then the oldest (pk): a deterministic order. Each with its reasons. Only
+    those whose title or employer name contains ``query`` when given."""
+    postings = open_postings(today)
+    if query.strip():
+        q = query.strip()
+        postings = postings.filter(Q(title__icontains=q) | Q(enterprise__name__icontains=q))
+    matches = [explain(member, p) for p in postings]
     matches.sort(key=lambda m: (-m.score, m.posting.valid_until, m.posting.pk))
     return matches[:limit] if limit is not None else matches
 

@@ -17,13 +17,15 @@ from . import selectors, services
 from .models import Application, JobFair
 
 MATCH_LIMIT = 50
+KEYWORD_MAX = 50
 
 
 @require_GET
 @member_required
 def job_list(request: HttpRequest) -> HttpResponse:
     member = request.member  # type: ignore[attr-defined]
-    matches = selectors.postings_for_member(member, limit=MATCH_LIMIT)
+    q = request.GET.get("q", "").strip()[:KEYWORD_MAX]
+    matches = selectors.postings_for_member(member, limit=MATCH_LIMIT, query=q)
     applied = set(
         Application.objects.filter(member=member, posting__isnull=False).values_list(
             "posting_id", flat=True
@@ -32,7 +34,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "jobs/h5/list.html",
-        {"member": member, "matches": matches, "applied": applied},
+        {"member": member, "matches": matches, "applied": applied, "q": q},
     )
 
 

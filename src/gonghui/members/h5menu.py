@@ -15,6 +15,7 @@ class MenuEntry:
     label: Any  # a lazy translation
     url_name: str
     order: int = 100
+    icon: str = ""  # a Lucide icon name: static/vendor/icons/<icon>.svg (scripts/build-assets.sh)
 
     @property
     def url(self) -> str:
@@ -24,8 +25,9 @@ class MenuEntry:
 _ENTRIES: dict[str, MenuEntry] = {}
 
 
-def register(*, key: str, label: Any, url_name: str, order: int = 100) -> None:
-    _ENTRIES[key] = MenuEntry(key=key, label=label, url_name=url_name, order=order)
+def register(*, key: str, label: Any, url_name: str, icon: str = "", order: int = 100) -> None:
+    """``icon``: a Lucide icon name (tests/members/test_h5_chrome.py requires one per tile)."""
+    _ENTRIES[key] = MenuEntry(key=key, label=label, url_name=url_name, order=order, icon=icon)
 
 
 def entries() -> list[MenuEntry]:

@@ -27,7 +27,11 @@ class MutualAidConfig(AppConfig):
         from gonghui.members import h5menu
 
         h5menu.register(
-            key="mutualaid", label=_("Medical mutual aid"), url_name="mutualaid:home", order=40
+            key="mutualaid",
+            icon="heart-pulse",
+            label=_("Medical mutual aid"),
+            url_name="mutualaid:home",
+            order=40,
         )
 
         from gonghui.members import servicekinds

@@ -15,9 +15,16 @@ class PosConfig(AppConfig):
     def ready(self) -> None:
         from gonghui.members import h5menu
 
-        h5menu.register(key="offers", label=_("Offers near me"), url_name="offers:list", order=20)
+        h5menu.register(
+            key="offers",
+            icon="ticket-percent",
+            label=_("Offers near me"),
+            url_name="offers:list",
+            order=20,
+        )
         h5menu.register(
             key="redemptions",
+            icon="receipt",
             label=_("My discounts"),
             url_name="offers:redemptions",
             order=21,

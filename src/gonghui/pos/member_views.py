@@ -19,6 +19,7 @@ from gonghui.members.session import member_required
 from gonghui.orgs.models import Org
 
 ALL = "all"
+KEYWORD_MAX = 50
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -89,9 +90,10 @@ def offers(request: HttpRequest) -> HttpResponse:
     valid = {code for code, _name in choices} | {ALL, home_region}
     if region not in valid:
         region = home_region or ALL
+    q = request.GET.get("q", "").strip()[:KEYWORD_MAX]
     rows: list[dict[str, Any]] = []
     for offer, left in offers_for_member(
-        member=member, region_code=None if region == ALL else region
+        member=member, region_code=None if region == ALL else region, query=q
     ):
         stores = list(offer_stores(offer)[:5])
         rows.append(
@@ -115,6 +117,7 @@ def offers(request: HttpRequest) -> HttpResponse:
         "home_region": home_region,
         "choices": choices,
         "all": ALL,
+        "q": q,
     }
     return _private(render(request, "pos/h5/offers.html", context))
 

@@ -23,7 +23,9 @@ class RightsConfig(AppConfig):
 
         from gonghui.members import h5menu
 
-        h5menu.register(key="rights", label=_("Legal aid"), url_name="rights:home", order=62)
+        h5menu.register(
+            key="rights", icon="scale", label=_("Legal aid"), url_name="rights:home", order=62
+        )
 
         from gonghui.members import servicekinds
 

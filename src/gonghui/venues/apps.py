@@ -33,7 +33,9 @@ class VenuesConfig(AppConfig):
 
         from gonghui.members import h5menu
 
-        h5menu.register(key="venues", label=_("Venues"), url_name="venues:list", order=40)
+        h5menu.register(
+            key="venues", icon="building-2", label=_("Venues"), url_name="venues:list", order=40
+        )
 
         from gonghui.members import servicekinds
 
