@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -372,34 +373,24 @@ def _redeem(
         raise first_refusal
     # The best for the member first: the largest discount, then the oldest offer.
     candidates.sort(key=lambda c: (-c[1].discount_fen, c[0].pk))
+    redeem_one = partial(
+        _redeem_one,
+        checkout=checkout,
+        store=store,
+        terminal=terminal,
+        member=member,
+        bill_fen=bill,
+        actor=actor,
+        at=at,
+    )
     if len(candidates) == 1:  # this function's own savepoint undoes a refusal
         offer, quote = candidates[0]
-        return _redeem_one(
-            checkout=checkout,
-            offer=offer,
-            store=store,
-            terminal=terminal,
-            member=member,
-            bill_fen=bill,
-            quote=quote,
-            actor=actor,
-            at=at,
-        )
+        return redeem_one(offer=offer, quote=quote)
     first_refusal = None
     for offer, quote in candidates:
         try:
             with transaction.atomic():  # a savepoint per candidate: a refusal undoes its takes
-                return _redeem_one(
-                    checkout=checkout,
-                    offer=offer,
-                    store=store,
-                    terminal=terminal,
-                    member=member,
-                    bill_fen=bill,
-                    quote=quote,
-                    actor=actor,
-                    at=at,
-                )
+                return redeem_one(offer=offer, quote=quote)
         except Refused as exc:
             first_refusal = first_refusal or exc
     assert first_refusal is not None
