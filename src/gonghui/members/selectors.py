@@ -165,12 +165,5 @@ def union_contact(org: Org) -> Org:
     when none does."""
     if org.contact_phone:
         return org
-    above = (
-        Org.objects.filter(
-            path__in=[org.path[:i] for i in range(Org.steplen, len(org.path), Org.steplen)]
-        )
-        .exclude(contact_phone="")
-        .order_by("-depth")
-        .first()
-    )
+    above = org.get_ancestors().exclude(contact_phone="").order_by("-depth").first()
     return above or org
