@@ -24,12 +24,8 @@ from . import services
 from .models import Activity, Allocation, CheckIn, Kind, Registration
 from .services import ACTIVITY_SOURCE as SOURCE
 
-# A registration that no longer holds a place or a claim: the member may register again.
-DEAD_REGISTRATION = (
-    Registration.Status.CANCELLED,
-    Registration.Status.REJECTED,
-    Registration.Status.LOST,
-)
+# A registration that holds a place or a claim, or was used: the member is in.
+LIVE_REGISTRATION = (*Registration.HOLDING, *Registration.PENDING, Registration.Status.ATTENDED)
 
 # members.attendance kinds ↔ activity kinds
 _KINDS = {KIND_VOLUNTEER: Kind.VOLUNTEER}
@@ -72,8 +68,9 @@ class ActivityProvider:
 
     def registration(self, id: int, *, member_id: int) -> str | None:
         live = (
-            Registration.objects.filter(session__activity_id=id, member_id=member_id)
-            .exclude(status__in=DEAD_REGISTRATION)
+            Registration.objects.filter(
+                session__activity_id=id, member_id=member_id, status__in=LIVE_REGISTRATION
+            )
             .order_by("session__starts_at", "pk")
             .first()
         )
