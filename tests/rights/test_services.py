@@ -240,9 +240,12 @@ def test_collective_case(world, boss):
     assert intake(mates[0]).open_cases == [case.number]
     case = services.case_close(case=case, outcome="resolved", actor=boss)
     assert case.amount_recovered_fen == 1_200_003
-    events = ServiceEvent.objects.filter(kind="rights.case_closed")
-    assert events.count() == 4  # the applicant and three parties
-    assert sorted(events.values_list("amount_fen", flat=True)) == [0, 400_000, 400_001, 400_002]
+    # the applicant's case closes (its amount is the parties'), each party is counted once
+    closed = ServiceEvent.objects.get(kind="rights.case_closed")
+    assert closed.member_id == case.member_id and closed.amount_fen == 0
+    events = ServiceEvent.objects.filter(kind="rights.collective_closed")
+    assert sorted(events.values_list("member_id", flat=True)) == sorted(m.pk for m in mates)
+    assert sorted(events.values_list("amount_fen", flat=True)) == [400_000, 400_001, 400_002]
 
 
 def test_collective_case_needs_an_employer(boss):
