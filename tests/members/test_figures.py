@@ -229,3 +229,50 @@ def test_any_sequence_counts_as_the_live_rows(town, ops):
             run(town, step)
         check(town)
         transaction.set_rollback(True)
+
+
+def test_a_compensation_nets_at_the_place_and_time_of_what_it_cancels(town):
+    """A void after the member moved union cancels the redemption where it was counted; a
+    registration cancelled later no longer counts in the period it was made."""
+    a, b = town.unions
+    member = town.members[0]
+    made = timeutil.now()
+    red = benefits.redemption_create(
+        terminal=town.terminal, member=member, bill_fen=10_000, offer_id=None, at=made
+    )
+    assert red.subsidy_fen > 0
+    before = dict(start=made - dt.timedelta(hours=1), end=made + dt.timedelta(hours=1))
+    assert selectors.person_times(org=a, **before) == 1
+    assert selectors.amounts(org=a, **before)[SPENT] == red.subsidy_fen
+    Member.objects.filter(pk=member.pk).update(org=b)  # moved (a transfer, without its paperwork)
+    member.refresh_from_db()
+    later = made + dt.timedelta(days=3)
+    benefits.redemption_void(redemption=red, actor=None, reason="test", at=later)
+    void = ServiceEvent.objects.get(kind="benefits.redemption_void")
+    assert (void.org_id, void.member_id, void.amount_fen) == (a.pk, member.pk, -red.subsidy_fen)
+    assert void.occurred_at == later
+    for org in (a, b, town.root):
+        assert selectors.person_times(org=org, **before) == 0
+        assert selectors.amounts(org=org, **before) == {SPENT: 0, RECOVERED: 0}
+    # nothing is counted in the period of the void either: the void never counts by itself
+    after = dict(start=later - dt.timedelta(hours=1), end=later + dt.timedelta(hours=1))
+    assert selectors.person_times(org=None, **after) == 0
+    assert selectors.amounts(org=None, **after)[SPENT] == 0
+
+
+def test_the_counts_by_kind_follow_the_registry(town):
+    member = town.members[1]
+    activities.registration_create(member=member, session=town.session)
+    activities.checkin_record(
+        session=town.session, member=member, via="poster", now=town.session.starts_at
+    )
+    jobs.application_submit(member=member, posting=town.posting)
+    start = timeutil.now() - dt.timedelta(days=1)
+    end = town.session.starts_at + dt.timedelta(days=1)
+    by_kind = selectors.person_times_by_kind(org=town.root, start=start, end=end)
+    # the check-in is an event, but the registration it checks in on is what counts
+    assert ServiceEvent.objects.filter(kind="activities.checkin").count() == 1
+    assert by_kind == {"activities.registration": 1, "jobs.application": 1}
+    assert selectors.amounts_by_kind(org=town.root, start=start, end=end) == {
+        "activities.registration": 1_500
+    }

@@ -53,6 +53,9 @@ def test_member_intake_numbers_step_and_due_date(world):
         days=case.step.due_days
     )
     assert case.entries.get().kind == CaseEntry.Kind.CREATED
+    # a member's case is counted once, at its intake (docs/figures.md)
+    event = ServiceEvent.objects.get(kind="rights.intake")
+    assert (event.member, event.org, event.source_id) == (world.member, world.union, str(case.pk))
     second = intake(world.member).case
     assert int(second.number[-6:]) == int(case.number[-6:]) + 1
 
@@ -79,6 +82,7 @@ def test_anonymous_intake_and_tracking(world):
         with pytest.raises(Refused) as exc:
             services.case_track(number=number, access_code=code)
         assert exc.value.status == 404
+    assert not ServiceEvent.objects.exists()  # an anonymous intake has no member, no event
     member_case = intake(world.member).case
     with pytest.raises(Refused):  # a member's case has no access code
         services.case_track(number=member_case.number, access_code="")
