@@ -284,7 +284,10 @@ def test_service_event_list_read_only_and_scoped(client, world):
 
     with transaction.atomic():
         service_event_record(
-            member=world["alice"], kind="benefits.redemption", source=world["alice"], amount_fen=1250
+            member=world["alice"],
+            kind="benefits.redemption",
+            source=world["alice"],
+            amount_fen=1250,
         )
         service_event_record(
             member=world["stranger"], kind="benefits.redemption", source=world["stranger"]

@@ -248,9 +248,7 @@ def amounts_by_kind(*, org: Org | None, start: dt.datetime, end: dt.datetime) ->
     Only kinds whose amount means something (spent, recovered) and that are not compensations
     themselves: a compensation is netted into the event it cancels, at that event's org and
     time, like the counts."""
-    kinds = [
-        s.kind for s in servicekinds.specs() if s.amount != servicekinds.Amount.NONE
-    ]
+    kinds = [s.kind for s in servicekinds.specs() if s.amount != servicekinds.Amount.NONE]
     kinds = [k for k in kinds if not servicekinds.spec(k).is_compensation]
     compensated = Coalesce(
         Subquery(_compensation().values("amount_fen")[:1]),
@@ -271,7 +269,9 @@ def amounts(
 ) -> dict[servicekinds.Amount, int]:
     """Amounts (fen) in [start, end) at ``org``'s subtree by meaning (spent, recovered), net of
     compensations (docs/figures.md). Every meaning but ``none`` is present, 0 if nothing."""
-    out = {m: 0 for m in servicekinds.Amount if m != servicekinds.Amount.NONE}
+    out: dict[servicekinds.Amount, int] = {
+        m: 0 for m in servicekinds.Amount if m != servicekinds.Amount.NONE
+    }
     for kind, total in amounts_by_kind(org=org, start=start, end=end).items():
         out[servicekinds.spec(kind).amount] += total
     return out
