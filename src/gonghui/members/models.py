@@ -247,6 +247,45 @@ class ServiceEvent(AppendOnlyModel):
         return f"{self.kind} {self.member_id} {format_datetime(self.occurred_at)}"
 
 
+class MemberActivity(models.Model):
+    """A member was active on a local (Asia/Shanghai) day: signed in on the H5, had the code
+    accepted at a terminal, or was served (a ``ServiceEvent``). One row per member and day, in
+    the org the member belonged to that day, so that 月活 of a subtree is a DISTINCT count of the
+    members of its rows (a member who moved union inside the month counts once). Written by
+    ``members.activity.activity_note``, at most once per member and day, never inside a hot
+    path's transaction."""
+
+    class Via(models.TextChoices):
+        SESSION = "session", _("Signed in on the H5")
+        SCAN = "scan", _("Code accepted at a terminal")
+        SERVICE = "service", _("Served")
+
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("Member"),
+    )
+    day = models.DateField(_("Day"))
+    org = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("Union")
+    )
+    via = models.CharField(_("First activity"), max_length=8, choices=Via.choices)
+    first_at = models.DateTimeField(_("First seen at"))
+
+    class Meta:
+        verbose_name = _("Member activity")
+        verbose_name_plural = _("Member activity")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "day"], name="member_activity_once_a_day"),
+        ]
+        indexes = [models.Index(fields=["org", "day"]), models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.day.isoformat()}"
+
+
 class Enrolment(PiiFields):
     """A request to join a union, reviewed by that union (入会申请)."""
 

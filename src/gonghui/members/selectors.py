@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from gonghui.core.identifiers import (
     InvalidIdentifier,
@@ -17,7 +18,7 @@ from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import scope
 
 from . import pii
-from .models import Enrolment, GigTrade, Member, ServiceEvent, TransferRequest
+from .models import Enrolment, GigTrade, Member, MemberActivity, ServiceEvent, TransferRequest
 
 MAX_LIMIT = 100
 
@@ -167,3 +168,30 @@ def union_contact(org: Org) -> Org:
         return org
     above = org.get_ancestors().exclude(contact_phone="").order_by("-depth").first()
     return above or org
+
+
+# --- member activity (日活 / 月活) --------------------------------------------------------------
+
+
+def _activity_in(org: Org, start: dt.date, end: dt.date) -> QuerySet[MemberActivity]:
+    return MemberActivity.objects.filter(
+        org__path__startswith=org.path, day__gte=start, day__lte=end
+    )
+
+
+def active_members(*, org: Org, start: dt.date, end: dt.date) -> int:
+    """Members of ``org``'s subtree active on any local day from ``start`` to ``end`` (both
+    included), each counted once — also a member who moved between unions of the subtree in
+    the period (月活 for a month). Not the sum of the children's figures."""
+    return _activity_in(org, start, end).values("member_id").distinct().count()
+
+
+def active_by_day(*, org: Org, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+    """日活: members of ``org``'s subtree active on each local day that had any."""
+    rows = (
+        _activity_in(org, start, end)
+        .values("day")
+        .annotate(n=Count("member_id", distinct=True))
+        .order_by("day")
+    )
+    return {r["day"]: r["n"] for r in rows}

@@ -18,6 +18,7 @@ from gonghui.core.timeutil import local_today, now
 from gonghui.orgs.models import Enterprise, Org
 
 from . import pii
+from .activity import Via, activity_note_on_commit
 from .models import EmploymentType, Member, MemberHistory, ServiceEvent
 
 MEMBER_NO_SEQUENCE = "member_no"
@@ -146,6 +147,10 @@ def service_event_record(
         occurred_at=occurred_at or now(),
     )
     if insert_or_skip(event):
+        # 日活/月活: once this transaction commits, outside any lock it holds
+        activity_note_on_commit(
+            member_id=member.pk, org_id=event.org_id, via=Via.SERVICE, at=event.occurred_at
+        )
         return event
     return ServiceEvent.objects.get(
         kind=kind, source_type=event.source_type, source_id=event.source_id

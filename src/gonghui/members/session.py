@@ -41,6 +41,13 @@ def member_login(request: HttpRequest, member: Member) -> None:
     setattr(request, _CACHE_ATTR, member)
 
 
+def cached_member(request: HttpRequest) -> Member | None:
+    """The member this request already resolved with ``current_member``, without a query (None
+    when it did not ask, or nobody is signed in)."""
+    member = getattr(request, _CACHE_ATTR, None)
+    return member if isinstance(member, Member) else None
+
+
 def current_member(request: HttpRequest) -> Member | None:
     """The signed-in member, if any and still active."""
     if hasattr(request, _CACHE_ATTR):
