@@ -11,7 +11,10 @@ the one cashier API; the benefits app has no cashier endpoints of its own.
 - ``POST scan`` — the bill (yuan, up to two decimals: ``benefits.bill.bill_from_yuan``, refused
   with ``bill_invalid``) and the member's code, with an
   ``Idempotency-Key``: the code app's scan dispatch (``codes.services.scan_code``) with the
-  payload ``{"bill_fen": …}``; a retry with the same key and body returns the first answer;
+  payload ``{"bill_fen": …, "offer_id"?, "choose"?}``; a retry with the same key and body
+  returns the first answer. With ``choose`` and no ``offer_id``, several offers that apply
+  answer 409 ``offer_choice`` with the options best first (nothing redeemed, the code not used
+  up); the page sends the same code again with the chosen ``offer_id``;
 - ``GET today`` — the store's redemptions today, with totals;
 - ``POST void`` — void a redemption of today at this store (with a reason), with an
   ``Idempotency-Key``.
@@ -30,7 +33,7 @@ from ninja.security import APIKeyCookie
 from gonghui.benefits import selectors as benefits_selectors
 from gonghui.benefits import services as benefits_services
 from gonghui.benefits.bill import bill_from_yuan
-from gonghui.benefits.models import Redemption
+from gonghui.benefits.models import Offer, Redemption
 from gonghui.codes import services as codes_services
 from gonghui.codes.api import TerminalKey
 from gonghui.codes.models import Terminal
@@ -38,8 +41,9 @@ from gonghui.core.apischema import Error
 from gonghui.core.errors import Refused
 from gonghui.core.idempotency import idempotency_key_check
 from gonghui.core.identifiers import masked_name
-from gonghui.core.timeutil import to_local
+from gonghui.core.timeutil import format_datetime, to_local
 
+from .member_views import offer_summary
 from .selectors import places, store_of, terminal_for_cashier, terminals_for_cashier
 
 router = Router(tags=["pos"])
@@ -98,6 +102,14 @@ class ScanIn(Schema):
     code: str = Field(max_length=64, description="the member's 20 digits")
     bill: str = Field(max_length=20, description="the bill in yuan, e.g. 58.50")
     terminal_id: int | None = Field(default=None, description="only when signed in as a cashier")
+    offer_id: int | None = Field(
+        default=None, description="the offer the cashier chose (checked again by the server)"
+    )
+    choose: bool = Field(
+        default=False,
+        description="when several offers apply and no offer_id is given, answer 409 "
+        "offer_choice with the options (best first) instead of redeeming",
+    )
 
 
 class VoidIn(Schema):
@@ -173,16 +185,39 @@ def scan(
     A retry with the same Idempotency-Key and body returns the first answer and changes nothing."""
     terminal = _terminal(request, data.terminal_id)
     bill_fen = bill_from_yuan(data.bill, field="bill")  # benefits' one parser, one maximum
+    payload: dict[str, Any] = {"bill_fen": bill_fen}
+    if data.offer_id is not None:
+        payload["offer_id"] = data.offer_id
+    if data.choose:
+        payload["choose"] = True
     result = codes_services.scan_code(
         terminal=terminal,
         code=data.code,
-        payload={"bill_fen": bill_fen},
+        payload=payload,
         idempotency_key=idempotency_key,
     )
-    response = JsonResponse(result.body, status=result.status)
+    body = result.body
+    if body.get("code") == "offer_choice":
+        body = _with_wording(body)
+    response = JsonResponse(body, status=result.status)
     if result.replayed:
         response["Idempotent-Replayed"] = "true"
     return _no_store(response)
+
+
+def _with_wording(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``offer_choice`` options with what each gives in the page's words (「8折」) and its
+    end in local time (read now, so a replay is worded in the reader's language)."""
+    data = dict(body.get("data") or {})
+    options = [dict(o) for o in data.get("offers", [])]
+    offers = Offer.objects.in_bulk([o["id"] for o in options])
+    for option in options:
+        offer = offers.get(option["id"])
+        option["summary"] = offer_summary(offer) if offer is not None else option["title"]
+        until = offer.valid_until if offer is not None else None
+        option["ends"] = format_datetime(until) if until is not None else ""
+    data["offers"] = options
+    return {**body, "data": data}
 
 
 def _row(r: Redemption) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from .common import (
     store_of_terminal,
 )
 from .merchants import merchant_create, offer_stock_init, offer_stock_set
-from .redeem import RedeemResult, redemption_create, redemption_redeem
+from .redeem import RedeemResult, redemption_create, redemption_options, redemption_redeem
 from .settlements import settlement_create, settlement_mark_paid, settlement_statement_xlsx
 from .voids import redemption_void, redemption_void_at_terminal
 
@@ -54,6 +54,7 @@ __all__ = [
     "payable_account",
     "period_starts",
     "redemption_create",
+    "redemption_options",
     "redemption_redeem",
     "redemption_void",
     "redemption_void_at_terminal",
