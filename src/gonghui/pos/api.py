@@ -15,7 +15,9 @@ the one cashier API; the benefits app has no cashier endpoints of its own.
   returns the first answer. With ``choose`` and no ``offer_id``, several offers that apply
   answer 409 ``offer_choice`` with the options best first (nothing redeemed, the code not used
   up); the page sends the same code again with the chosen ``offer_id``;
-- ``GET today`` — the store's redemptions today, with totals;
+- ``GET today`` — the store's redemptions today, with totals (voids listed, not summed);
+- ``GET history`` — redemptions over a range of local days (default 7, at most 92), paginated,
+  at the stores the principal operates (``history.store_ids_operated``);
 - ``POST void`` — void a redemption of today at this store (with a reason), with an
   ``Idempotency-Key``.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Router, Schema
@@ -43,6 +46,7 @@ from gonghui.core.idempotency import idempotency_key_check
 from gonghui.core.identifiers import masked_name
 from gonghui.core.timeutil import format_datetime, to_local
 
+from .history import HISTORY_PAGE_SIZE, history_range, store_ids_operated
 from .member_views import offer_summary
 from .selectors import places, store_of, terminal_for_cashier, terminals_for_cashier
 
@@ -220,6 +224,18 @@ def _with_wording(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "data": data}
 
 
+def _totals(t: benefits_selectors.DayTotals) -> dict[str, int]:
+    """Voided redemptions are counted apart and left out of every sum."""
+    return {
+        "count": t.count,
+        "voided": t.voided,
+        "bill_fen": t.bill_fen,
+        "discount_fen": t.discount_fen,
+        "subsidy_fen": t.subsidy_fen,
+        "pay_fen": t.pay_fen,
+    }
+
+
 def _row(r: Redemption) -> dict[str, Any]:
     return {
         "id": r.pk,
@@ -239,8 +255,8 @@ def _row(r: Redemption) -> dict[str, Any]:
     "/today", auth=pos_auth, response={200: dict[str, Any], 401: Error, 403: Error, 404: Error}
 )
 def today(request: HttpRequest, terminal_id: int | None = None) -> JsonResponse:
-    """The store's redemptions today (Asia/Shanghai), newest first, and the totals of those not
-    voided."""
+    """The store's redemptions today (Asia/Shanghai), newest first (voided ones marked), and the
+    totals of those not voided (``voided``: how many were)."""
     terminal = _terminal(request, terminal_id)
     store = store_of(terminal)
     rows = (
@@ -248,14 +264,12 @@ def today(request: HttpRequest, terminal_id: int | None = None) -> JsonResponse:
         if store is not None
         else []
     )
-    live = [r for r in rows if not r["voided"]]
-    totals = {
-        "count": len(live),
-        "bill_fen": sum(r["bill_fen"] for r in live),
-        "discount_fen": sum(r["discount_fen"] for r in live),
-        "subsidy_fen": sum(r["subsidy_fen"] for r in live),
-        "pay_fen": sum(r["pay_fen"] for r in live),
-    }
+    day = (
+        benefits_selectors.store_totals_today(store=store)
+        if store is not None
+        else benefits_selectors.DayTotals(0, 0, 0, 0, 0, 0)
+    )
+    totals = _totals(day)
     last = next((r for r in rows if not r["voided"] and r["terminal_id"] == terminal.pk), None)
     body = {"items": rows, "totals": totals, "last_id": last["id"] if last else None}
     return _no_store(JsonResponse(body))
@@ -286,3 +300,47 @@ def void(
         idempotency_key=idempotency_key_check(idempotency_key),
     )
     return _no_store(JsonResponse({"ok": True, "redemption": _row(voided)}))
+
+
+@router.get(
+    "/history",
+    auth=pos_auth,
+    response={200: dict[str, Any], 400: Error, 401: Error, 403: Error, 404: Error},
+)
+def history(
+    request: HttpRequest,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    page: int = 1,
+    terminal_id: int | None = None,
+) -> JsonResponse:
+    """Redemptions beyond today, newest first, at the stores the principal operates (a terminal
+    key: its store; a cashier: the stores of the merchant that employs them, as
+    ``terminals_operable`` says). ``date_from``/``date_to``: local days (ISO), by default the
+    last 7 days, at most 92 (``date_invalid`` / ``range_too_long``, 400). 50 a page; the totals
+    cover the whole range, voided ones left out."""
+    principal = request.auth  # type: ignore[attr-defined]
+    if isinstance(principal, Terminal):
+        _terminal(request, None)  # a disabled terminal is refused here as everywhere
+    start, end = history_range(date_from, date_to)
+    qs = benefits_selectors.redemptions_in_range(
+        store_ids=store_ids_operated(principal), date_from=start, date_to=end
+    )
+    pages = Paginator(qs, HISTORY_PAGE_SIZE)
+    current = pages.get_page(page)
+    body = {
+        "date_from": start.isoformat(),
+        "date_to": end.isoformat(),
+        "page": current.number,
+        "pages": pages.num_pages,
+        "items": [
+            {
+                **_row(r),
+                "date": r.local_date.isoformat(),
+                "store": r.store.name,
+            }
+            for r in current.object_list
+        ],
+        "totals": _totals(benefits_selectors.redemption_totals(qs.order_by())),
+    }
+    return _no_store(JsonResponse(body))

@@ -389,7 +389,8 @@ def redemption_options(
     (``selectors.remaining_for``). A read, beside the redemption it prepares: the same checks
     (bill, store, eligibility, a discount on this bill), and offers the redemption would refuse
     at once (the member's limit reached, no stock, the budget too small) are left out. Raises
-    what the redemption would raise when nothing applies."""
+    what the redemption would raise when nothing applies. A single candidate comes back at once,
+    without what is left (no reads beyond the store's one SELECT)."""
     at = at or now()
     bill = bill_check(bill_fen)
     checkout = _checkout_of(terminal)
@@ -405,6 +406,8 @@ def redemption_options(
         raise first_refusal or Refused(
             code="offer_not_found", message=_("This store has no offer running."), status=404
         )
+    if len(candidates) == 1:  # nothing to choose: no more reads (the redemption checks it)
+        return [(candidates[0], {})]
     day = at.astimezone(SHANGHAI).date()
     out: list[tuple[Candidate, dict[str, Any]]] = []
     for candidate in candidates:
