@@ -91,7 +91,10 @@ def test_cashier_chooses_the_second_offer_on_a_phone(browser, live_server, shop)
     pos.emulate_media(media="screen")
 
     # The history: the same redemption, and no sideways scrolling on the phone either.
-    pos.goto(f"{base}/pos/history/")
+    pos.go_back()
+    pos.wait_for_selector("[data-testid=pos-history-link]", state="visible")
+    with pos.expect_navigation():
+        pos.click("[data-testid=pos-history-link]")
     assert pos.locator("[data-testid=pos-line]").count() == 1
     assert pos.evaluate(NO_OVERFLOW)
     assert problems == []

@@ -140,27 +140,35 @@ def test_shift_refuses_another_merchants_terminal_and_anonymous(client, shop, of
 
 def test_history_default_last_seven_days_of_the_cashiers_merchant_only(client, shop, offer, other):
     today = local_today()
+    second_store = make_store(shop.merchant, name="二号店")
+    second_terminal, _key = make_terminal_with_key(second_store)
     recent = redeem(shop.terminal, shop.member, 10_000, midnight(today - dt.timedelta(days=3)))
+    sister = redeem(second_terminal, shop.member, 10_000, midnight(today - dt.timedelta(days=4)))
     old = redeem(shop.terminal, shop.member, 10_000, midnight(today - dt.timedelta(days=10)))
     theirs = redeem(other.terminal, shop.member, 10_000, midnight(today - dt.timedelta(days=1)))
     client.force_login(shop.cashier)
-    body = client.get(API + "history").json()
+    mine = f"terminal_id={shop.terminal.pk}"
+    body = client.get(API + f"history?{mine}").json()
     assert body["date_to"] == today.isoformat()
     assert body["date_from"] == (today - dt.timedelta(days=6)).isoformat()
-    assert [i["id"] for i in body["items"]] == [recent.pk]
-    assert body["totals"]["count"] == 1
-    body = client.get(
-        API + f"history?date_from={(today - dt.timedelta(days=30)).isoformat()}"
-    ).json()
-    assert [i["id"] for i in body["items"]] == [recent.pk, old.pk]
+    assert [i["id"] for i in body["items"]] == [recent.pk, sister.pk]  # both stores of A
+    assert body["totals"]["count"] == 2
+    month = (today - dt.timedelta(days=30)).isoformat()
+    body = client.get(API + f"history?{mine}&date_from={month}").json()
+    assert [i["id"] for i in body["items"]] == [recent.pk, sister.pk, old.pk]
     assert theirs.pk not in [i["id"] for i in body["items"]]
+    # Naming merchant B's terminal is 404, on the API and the page.
+    assert client.get(API + f"history?terminal_id={other.terminal.pk}").status_code == 404
+    assert client.get(f"/pos/history/?terminal_id={other.terminal.pk}").status_code == 404
+    assert client.get("/pos/history/").status_code == 404
     # The page shows the same, and never merchant B's.
-    r = client.get(f"/pos/history/?date_from={(today - dt.timedelta(days=30)).isoformat()}")
-    assert [row["id"] for row in r.context["rows"]] == [recent.pk, old.pk]
-    # Merchant B's cashier sees theirs only.
+    r = client.get(f"/pos/history/?{mine}&date_from={month}")
+    assert [row["id"] for row in r.context["rows"]] == [recent.pk, sister.pk, old.pk]
+    # Merchant B's cashier sees theirs only, and A's terminal is 404 to them.
     client.force_login(other.cashier)
-    body = client.get(API + "history").json()
+    body = client.get(API + f"history?terminal_id={other.terminal.pk}&date_from={month}").json()
     assert [i["id"] for i in body["items"]] == [theirs.pk]
+    assert client.get(API + f"history?{mine}").status_code == 404
 
 
 def test_history_with_a_terminal_key_is_its_store_only(client, shop, offer, other):
@@ -170,13 +178,15 @@ def test_history_with_a_terminal_key_is_its_store_only(client, shop, offer, othe
     assert [i["id"] for i in body["items"]] == [mine.pk]
 
 
-def test_history_without_terminals_is_empty_and_anonymous_401(client, shop, offer):
+def test_history_refuses_anonymous_and_who_operates_no_terminal(client, shop, offer):
     redeem(shop.terminal, shop.member, 10_000, midnight() - dt.timedelta(days=1))
-    assert client.get(API + "history").status_code == 401
+    mine = f"terminal_id={shop.terminal.pk}"
+    assert client.get(API + f"history?{mine}").status_code == 401
+    assert client.get(f"/pos/history/?{mine}").status_code == 302
     auditor = make_staff(shop.root, "auditor", username="auditor1")
     client.force_login(auditor)
-    body = client.get(API + "history").json()
-    assert body["items"] == [] and body["totals"]["count"] == 0
+    assert client.get(API + f"history?{mine}").status_code == 404
+    assert client.get(f"/pos/history/?{mine}").status_code == 404
 
 
 def test_history_totals_leave_voids_out_and_page(client, shop, offer):
@@ -186,11 +196,12 @@ def test_history_totals_leave_voids_out_and_page(client, shop, offer):
     ]
     Redemption.objects.filter(pk=made[0].pk).update(status=Redemption.Status.VOIDED)
     client.force_login(shop.cashier)
-    body = client.get(API + "history").json()
+    mine = f"terminal_id={shop.terminal.pk}"
+    body = client.get(API + f"history?{mine}").json()
     assert body["pages"] == 2 and len(body["items"]) == 50
     assert body["totals"]["count"] == 50 and body["totals"]["voided"] == 1
     assert body["totals"]["bill_fen"] == 50 * 1_000
-    body = client.get(API + "history?page=2").json()
+    body = client.get(API + f"history?{mine}&page=2").json()
     assert [i["id"] for i in body["items"]] == [made[0].pk] and body["items"][0]["voided"]
 
 
@@ -214,11 +225,16 @@ def test_history_refuses_bad_ranges(client, shop, query, code, field):
     )
     client.force_login(shop.cashier)
     with translation.override("zh-hans"):
-        r = client.get(API + "history?" + query, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        r = client.get(
+            API + f"history?terminal_id={shop.terminal.pk}&" + query,
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
     assert r.status_code == 400
     assert r.json()["code"] == code and r.json()["field"] == field
     assert not r.json()["message"].isascii()  # zh-hans
-    page = client.get("/pos/history/?" + query, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = client.get(
+        f"/pos/history/?terminal_id={shop.terminal.pk}&" + query, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
     assert page.status_code == 400
     assert r.json()["message"] in page.content.decode()
 
@@ -226,5 +242,5 @@ def test_history_refuses_bad_ranges(client, shop, query, code, field):
 def test_history_accepts_exactly_92_days(client, shop):
     client.force_login(shop.cashier)
     start = local_today() - dt.timedelta(days=91)
-    r = client.get(API + f"history?date_from={start.isoformat()}")
+    r = client.get(API + f"history?terminal_id={shop.terminal.pk}&date_from={start.isoformat()}")
     assert r.status_code == 200 and r.json()["date_from"] == start.isoformat()

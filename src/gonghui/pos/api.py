@@ -17,7 +17,8 @@ the one cashier API; the benefits app has no cashier endpoints of its own.
   up); the page sends the same code again with the chosen ``offer_id``;
 - ``GET today`` — the store's redemptions today, with totals (voids listed, not summed);
 - ``GET history`` — redemptions over a range of local days (default 7, at most 92), paginated,
-  at the stores the principal operates (``history.store_ids_operated``);
+  at the stores of the terminal's merchant that the principal operates
+  (``history.store_ids_operated``);
 - ``POST void`` — void a redemption of today at this store (with a reason), with an
   ``Idempotency-Key``.
 """
@@ -314,17 +315,17 @@ def history(
     page: int = 1,
     terminal_id: int | None = None,
 ) -> JsonResponse:
-    """Redemptions beyond today, newest first, at the stores the principal operates (a terminal
-    key: its store; a cashier: the stores of the merchant that employs them, as
-    ``terminals_operable`` says). ``date_from``/``date_to``: local days (ISO), by default the
+    """Redemptions beyond today, newest first, at the stores of the terminal's merchant that the
+    principal operates (a terminal key: its store; a cashier: the stores of the merchant that
+    employs them, as ``terminals_operable`` says; a terminal out of reach: 404). ``date_from``/``date_to``: local days (ISO), by default the
     last 7 days, at most 92 (``date_invalid`` / ``range_too_long``, 400). 50 a page; the totals
     cover the whole range, voided ones left out."""
-    principal = request.auth  # type: ignore[attr-defined]
-    if isinstance(principal, Terminal):
-        _terminal(request, None)  # a disabled terminal is refused here as everywhere
+    terminal = _terminal(request, terminal_id)
     start, end = history_range(date_from, date_to)
     qs = benefits_selectors.redemptions_in_range(
-        store_ids=store_ids_operated(principal), date_from=start, date_to=end
+        store_ids=store_ids_operated(request.auth, terminal),  # type: ignore[attr-defined]
+        date_from=start,
+        date_to=end,
     )
     pages = Paginator(qs, HISTORY_PAGE_SIZE)
     current = pages.get_page(page)

@@ -1,10 +1,11 @@
 """What a cashier may look back on: the shift (today, since sign-in) and the history (a range of
 local days), at the stores the principal operates and no others.
 
-The stores come from the one front door (``codes.selectors.terminals_operable``, through
-``selectors.terminals_for_cashier``): a merchant's cashier sees the stores of the merchant that
-employs them, union staff with ``pos.operate`` those whose terminals they operate, a terminal key
-its own store. The reads are ``benefits.selectors``' (one rule for totals: voided redemptions are
+Both name a terminal, reached through the one front door (``codes.selectors.terminals_operable``,
+through ``selectors.terminal_for_cashier``; out of reach is 404). The history covers the stores of
+that terminal's merchant whose terminals the principal operates: a merchant's cashier, every store
+of the merchant that employs them; union staff with ``pos.operate``, those of the merchant's stores
+in their subtree; a terminal key, its own store. The reads are ``benefits.selectors``' (one rule for totals: voided redemptions are
 listed and left out of the sums)."""
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from gonghui.codes.models import Terminal
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import SHANGHAI, local_today, now, to_local
 
-from .selectors import STORE_CONTEXT, terminals_for_cashier
+from gonghui.benefits.models import Store
+
+from .selectors import STORE_CONTEXT, store_of, terminals_for_cashier
 
 #: The history's default range: the last 7 local days, today included.
 HISTORY_DEFAULT_DAYS = 7
@@ -28,18 +31,25 @@ HISTORY_MAX_DAYS = 92
 HISTORY_PAGE_SIZE = 50
 
 
-def store_ids_operated(principal: Any) -> list[int]:
-    """The stores whose terminals ``principal`` (a terminal, or a signed-in user) operates."""
+def store_ids_operated(principal: Any, terminal: Terminal) -> list[int]:
+    """The stores of ``terminal``'s merchant whose terminals ``principal`` operates: a terminal
+    key, its own store; a signed-in user (who reached ``terminal`` through the front door), every
+    store of that merchant where they operate a terminal. Empty when ``terminal`` stands in no
+    store."""
+    store = store_of(terminal)
+    if store is None:
+        return []
     if isinstance(principal, Terminal):
-        terminals = [principal]
-    else:
-        terminals = list(terminals_for_cashier(principal).filter(context_type=STORE_CONTEXT))
+        return [store.pk]
+    ids = {
+        int(t.context_id)
+        for t in terminals_for_cashier(principal).filter(context_type=STORE_CONTEXT)
+        if t.context_id.isdigit()
+    }
     return sorted(
-        {
-            int(t.context_id)
-            for t in terminals
-            if t.context_type == STORE_CONTEXT and t.context_id.isdigit()
-        }
+        Store.objects.filter(pk__in=ids, merchant_id=store.merchant_id).values_list(
+            "pk", flat=True
+        )
     )
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gonghui.benefits import selectors as benefits_selectors
 from gonghui.benefits.bill import MAX_BILL_FEN
 from gonghui.benefits.models import Redemption
+from gonghui.codes.models import Terminal
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.identifiers import masked_name
 from gonghui.core.money import format_fen
@@ -77,6 +78,17 @@ def _cashier(request: HttpRequest) -> Any:
     return user if user.is_authenticated and user.is_active else None
 
 
+def _terminal_or_404(cashier: Any, request: HttpRequest) -> Terminal:
+    """The terminal named by ``?terminal_id=``, through the one front door; else 404."""
+    raw = request.GET.get("terminal_id", "")
+    if not raw.isdigit():
+        raise Http404
+    try:
+        return terminal_for_cashier(cashier, int(raw))
+    except NotFound:
+        raise Http404 from None
+
+
 def _line(r: Redemption, *, with_date: bool = False) -> dict[str, Any]:
     """A redemption as the printed and paged lists show it (local time, member masked)."""
     local = to_local(r.created_at)
@@ -115,13 +127,7 @@ def pos_shift(request: HttpRequest) -> HttpResponse:
     cashier = _cashier(request)
     if cashier is None:
         return HttpResponseRedirect(reverse("pos:login"))
-    raw = request.GET.get("terminal_id", "")
-    if not raw.isdigit():
-        raise Http404
-    try:
-        terminal = terminal_for_cashier(cashier, int(raw))
-    except NotFound:
-        raise Http404 from None
+    terminal = _terminal_or_404(cashier, request)
     store = store_of(terminal)
     if store is None:
         raise Http404
@@ -143,10 +149,12 @@ def pos_shift(request: HttpRequest) -> HttpResponse:
 @require_GET
 def pos_history(request: HttpRequest) -> HttpResponse:
     """Redemptions over a range of local days (default the last 7, at most 92), 50 a page, at
-    the stores the signed-in cashier operates (``history.store_ids_operated``)."""
+    the stores of the chosen terminal's merchant that the signed-in cashier operates
+    (``history.store_ids_operated``); a terminal out of reach is 404."""
     cashier = _cashier(request)
     if cashier is None:
         return HttpResponseRedirect(reverse("pos:login"))
+    terminal = _terminal_or_404(cashier, request)
     date_from, date_to = request.GET.get("date_from"), request.GET.get("date_to")
     error = None
     try:
@@ -155,7 +163,7 @@ def pos_history(request: HttpRequest) -> HttpResponse:
         error = exc
         start, end = history_range(None, None)
     qs = benefits_selectors.redemptions_in_range(
-        store_ids=store_ids_operated(cashier), date_from=start, date_to=end
+        store_ids=store_ids_operated(cashier, terminal), date_from=start, date_to=end
     )
     page = Paginator(qs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -166,7 +174,10 @@ def pos_history(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": [_line(r, with_date=True) for r in page.object_list],
         "totals": _money(benefits_selectors.redemption_totals(qs.order_by())),
-        "query": f"date_from={start.isoformat()}&date_to={end.isoformat()}",
+        "terminal": terminal,
+        "query": (
+            f"terminal_id={terminal.pk}&date_from={start.isoformat()}&date_to={end.isoformat()}"
+        ),
     }
     status = 400 if error else 200
     return _private(render(request, "pos/history.html", context, status=status))

@@ -37,6 +37,7 @@
     totalCount: $("pos-total-count"), totalBill: $("pos-total-bill"),
     totalDiscount: $("pos-total-discount"), totalSubsidy: $("pos-total-subsidy"),
     totalPay: $("pos-total-pay"), totalVoided: $("pos-total-voided"), shiftLink: $("pos-shift"),
+    historyLink: $("pos-history"),
     choice: $("pos-choice"), choiceList: $("pos-choice-list"), choiceGo: $("pos-choice-go"),
     choiceCancel: $("pos-choice-cancel"),
     switchTerminal: $("pos-switch"), dialog: $("pos-void-dialog"), voidForm: $("pos-void-form"),
@@ -162,9 +163,9 @@
       }
       var t = r.body;
       setText(els.where, t.name + (t.place ? " · " + t.place : ""));
-      if (els.shiftLink) {
-        els.shiftLink.href = els.shiftLink.getAttribute("data-base") + "?terminal_id=" + encodeURIComponent(t.id);
-      }
+      [els.shiftLink, els.historyLink].forEach(function (link) {
+        if (link) { link.href = link.getAttribute("data-base") + "?terminal_id=" + encodeURIComponent(t.id); }
+      });
       show(els.setup, false);
       show(els.work, true);
       els.bill.focus();
