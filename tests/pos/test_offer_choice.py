@@ -10,8 +10,7 @@ import uuid
 import pytest
 from django.utils import translation
 
-from gonghui.benefits.models import Offer, Redemption
-from gonghui.benefits.models import Payer
+from gonghui.benefits.models import Offer, Payer, Redemption
 from gonghui.core.timeutil import now
 from tests.benefits.factories import make_merchant, make_offer
 from tests.pos.test_api import key_headers, post
@@ -92,7 +91,9 @@ def test_another_merchants_offer_is_refused_and_the_code_stays_usable(client, sh
     foreign = make_offer(make_merchant(shop.root), title="别家五折", percent_bp=5000)
     code = shop.code()
     with translation.override("zh-hans"):
-        r = choose_scan(client, shop, code=code, offer_id=foreign.pk, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        r = choose_scan(
+            client, shop, code=code, offer_id=foreign.pk, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
     assert r.status_code == 404
     assert r.json()["code"] == "offer_not_found"
     assert r.json()["message"] == "本门店没有这项优惠。"

@@ -57,8 +57,17 @@ def other(shop):
     cashier.is_staff = False
     cashier.save(update_fields=["is_staff"])
     MerchantStaff.objects.create(user=cashier, merchant=merchant)
-    return type("B", (), {"merchant": merchant, "store": store, "terminal": terminal, "key": key,
-                          "cashier": cashier})
+    return type(
+        "B",
+        (),
+        {
+            "merchant": merchant,
+            "store": store,
+            "terminal": terminal,
+            "key": key,
+            "cashier": cashier,
+        },
+    )
 
 
 # --- today -------------------------------------------------------------------------------------
@@ -112,9 +121,12 @@ def test_shift_summary_since_sign_in_with_totals_and_voids(client, shop, offer):
     assert ctx["totals"]["subsidy"] == "¥10.00"
     assert "交班单" in html and "小王" in html and "玉环海鲜大排档 · 城关店" in html
     assert ctx["start"].endswith("02:00")  # local time (Asia/Shanghai), not UTC
-    assert "@media print" in open(  # noqa: SIM115 - the print stylesheet the page links
-        "src/gonghui/pos/static/pos/report.css", encoding="utf-8"
-    ).read()
+    assert (
+        "@media print"
+        in open(  # noqa: SIM115 - the print stylesheet the page links
+            "src/gonghui/pos/static/pos/report.css", encoding="utf-8"
+        ).read()
+    )
     assert "pos/report.css" in html
 
 

@@ -15,11 +15,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from gonghui.benefits.models import Store
 from gonghui.codes.models import Terminal
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import SHANGHAI, local_today, now, to_local
-
-from gonghui.benefits.models import Store
 
 from .selectors import STORE_CONTEXT, store_of, terminals_for_cashier
 
@@ -47,9 +46,7 @@ def store_ids_operated(principal: Any, terminal: Terminal) -> list[int]:
         if t.context_id.isdigit()
     }
     return sorted(
-        Store.objects.filter(pk__in=ids, merchant_id=store.merchant_id).values_list(
-            "pk", flat=True
-        )
+        Store.objects.filter(pk__in=ids, merchant_id=store.merchant_id).values_list("pk", flat=True)
     )
 
 

@@ -43,8 +43,8 @@ from ..bill import bill_check
 from ..checkout import Checkout
 from ..choice import Candidate, offer_candidates
 from ..models import MemberOfferUsage, Offer, Redemption, Store, UsagePeriod
-from ..selectors import remaining_for
 from ..pricing import PERIOD_NAMES, PERIODS, Quote, offer_limits, period_starts
+from ..selectors import remaining_for
 from .common import EVENT_REDEMPTION, LEDGER_SUBSIDY, _checkout_of, payable_account
 
 
