@@ -9,7 +9,8 @@
 - ``common.py``: event and ledger kinds, the merchant's payable, a terminal's store.
 
 The pure parts live beside the services: the bill (``bill.py``), the price of an offer
-(``pricing.py``) and who may use it (``eligibility.py``); the scan handler is ``scan.py``.
+(``pricing.py``), who may use it (``eligibility.py``) and which of several is best for the member
+(``choice.py``); the scan handler is ``scan.py``.
 Money is integer fen; percentages round half up, in the member's favour (docs/benefits.md).
 """
 
