@@ -120,6 +120,7 @@ def test_shift_summary_since_sign_in_with_totals_and_voids(client, shop, offer):
     assert ctx["totals"]["bill"] == "¥100.00" and ctx["totals"]["pay"] == "¥90.00"
     assert ctx["totals"]["subsidy"] == "¥10.00"
     assert "交班单" in html and "小王" in html and "玉环海鲜大排档 · 城关店" in html
+    assert "已撤销 1 笔，不计入合计。" in html
     assert ctx["start"].endswith("02:00")  # local time (Asia/Shanghai), not UTC
     assert (
         "@media print"
