@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
 
+from gonghui.core import crypto
 from gonghui.core.models import AuditEntry
 from gonghui.core.sms import MemorySmsBackend
 from gonghui.members import pii, services
@@ -21,7 +23,6 @@ from gonghui.members.session import (
     SESSION_VERIFIED_PREFIX,
     VERIFIED_PHONE_PURPOSE,
 )
-from gonghui.core import crypto
 from tests.factories import make_member
 from tests.members.test_h5_support import (
     en_client,
@@ -286,7 +287,7 @@ def test_session_proofs_of_the_old_phone_follow_the_change(signed_in, member):
     session = signed_in.session
     session[SESSION_VERIFIED_PREFIX + ENROL_STATUS_PURPOSE] = {
         "sealed": crypto.encrypt(PHONE, purpose=VERIFIED_PHONE_PURPOSE + ENROL_STATUS_PURPOSE),
-        "at": __import__("time").time(),
+        "at": time.time(),
     }
     session.save()
     send(signed_in)

@@ -11,11 +11,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from gonghui.core import sms
 from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.db import insert_or_skip
 from gonghui.core.errors import Refused
-from gonghui.core import sms
 from gonghui.core.identifiers import luhn_check_digit, mask_phone
 from gonghui.core.sequences import sequence_take
 from gonghui.core.timeutil import local_today, now
@@ -204,9 +204,7 @@ def _phone_changed_notice(*, old_phone: str, new_phone: str) -> None:
         log.exception("SMS notice of a phone change could not be sent")
 
 
-def member_phone_change(
-    *, member: Member, phone: str, code: str, ip: str | None = None
-) -> Member:
+def member_phone_change(*, member: Member, phone: str, code: str, ip: str | None = None) -> Member:
     """The signed-in ``member`` moves to the mobile ``phone``, proved by the SMS ``code`` sent to
     it (purpose ``phone_change``). The new phone is sealed like the old one (ciphertext and blind
     index); the old number gets a notice after commit.

@@ -38,9 +38,7 @@ def _send_phone_change_code(request: HttpRequest, member: Member) -> dict[str, A
         return {"error": form.errors["phone"][0], "retry_after": None}
     try:
         phone = member_phone_change_check(member=member, phone=form.cleaned_data["phone"])
-        otp_request(
-            phone=phone, purpose=OtpChallenge.Purpose.PHONE_CHANGE, ip=client_ip(request)
-        )
+        otp_request(phone=phone, purpose=OtpChallenge.Purpose.PHONE_CHANGE, ip=client_ip(request))
     except Refused as exc:
         return _refused_status(exc)
     return {

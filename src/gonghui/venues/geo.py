@@ -100,4 +100,3 @@ def by_distance(items: Iterable[T], origin: Point) -> list[tuple[T, float | None
     out: list[tuple[T, float | None]] = list(located)
     out.extend(unknown)
     return out
-

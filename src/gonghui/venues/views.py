@@ -42,7 +42,9 @@ def venue_list(request: HttpRequest) -> HttpResponse:
         origin = geo.parse_point(request.GET.get("lat"), request.GET.get("lng"))
     except geo.BadLocation:
         origin = None
-        location_error = _("Your location could not be read, so the venues are not sorted by distance.")
+        location_error = _(
+            "Your location could not be read, so the venues are not sorted by distance."
+        )
     rows: list[dict[str, Any]]
     location_query = ""
     if origin is None:

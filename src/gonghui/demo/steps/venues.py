@@ -132,9 +132,6 @@ def load() -> int:
                 longitude=Decimal(COORDINATES[name][1]),
                 **rules,
             )
-        elif venue.latitude is None:  # a demo loaded before venues had coordinates
-            venue.latitude, venue.longitude = (Decimal(c) for c in COORDINATES[name])
-            venue.save(update_fields=["latitude", "longitude"])
             created += 1
             for weekday, opens, closes in hours:
                 OpeningHours.objects.create(
@@ -145,6 +142,9 @@ def load() -> int:
                     venue=venue, weekday=weekday, start=start, end=end, mode=mode, capacity=places
                 )
             created += len(hours) + len(templates)
+        elif venue.latitude is None:  # a demo loaded before venues had coordinates
+            venue.latitude, venue.longitude = (Decimal(c) for c in COORDINATES[name])
+            venue.save(update_fields=["latitude", "longitude"])
         if not Terminal.objects.filter(
             context_type="venues.venue", context_id=str(venue.pk)
         ).exists():
