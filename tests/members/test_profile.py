@@ -191,6 +191,18 @@ def test_wrong_code_is_refused_and_counted(signed_in, member):
     assert OtpChallenge.objects.get(purpose="phone_change").attempts == 1
 
 
+def test_too_many_wrong_codes_lock_the_code(signed_in, member, settings):
+    send(signed_in)
+    code = last_code(NEW_PHONE)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(settings.GONGHUI_OTP_MAX_ATTEMPTS):
+        confirm(signed_in, wrong)
+    r = confirm(signed_in, code)  # even the right code, now
+    assert field_errors(r, "code") == ["Too many wrong codes. Please request a new code."]
+    member.refresh_from_db()
+    assert pii.open_phone(member) == PHONE
+
+
 def test_expired_code_is_refused(signed_in, member):
     send(signed_in)
     code = last_code(NEW_PHONE)
