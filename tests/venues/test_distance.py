@@ -189,3 +189,37 @@ def test_console_edits_the_coordinates(venue, keeper, federation):
     assert ok.status_code == 302, ok.content[:3000]
     venue.refresh_from_db()
     assert (venue.latitude, venue.longitude) == (Decimal("28.135480"), Decimal("121.233760"))
+
+
+# --- the member API ----------------------------------------------------------------------------
+def test_api_lists_nearest_first_with_distance_in_metres(member, venues):
+    c = member_client(member)
+    plain = c.get("/api/v1/venues/").json()
+    assert all(v["distance_m"] is None for v in plain)
+    library = next(v for v in plain if v["name"] == "玉环市职工书屋")
+    assert (library["latitude"], library["longitude"]) == (28.13548, 121.23376)
+    r = c.get("/api/v1/venues/", {"lat": HERE[0], "lng": HERE[1]})
+    assert r.status_code == 200
+    assert [(v["name"], v["distance_m"]) for v in r.json()] == [
+        ("玉环市职工书屋", 31),
+        ("东港职工健身房", 1331),
+        ("楚门镇职工之家", 6942),
+        ("坐标未知的会议室", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"lat": "28.1"},
+        {"lng": "121.2"},
+        {"lat": "north", "lng": "121.2"},
+        {"lat": "91", "lng": "121.2"},
+        {"lat": "28.1", "lng": "-180.01"},
+        {"lat": "nan", "lng": "121.2"},
+        {"lat": "28.1", "lng": "inf"},
+    ],
+)
+def test_api_refuses_bad_positions(member, venues, query):
+    r = member_client(member).get("/api/v1/venues/", query)
+    assert r.status_code == 422, r.content
