@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from gonghui.core import crypto
 from gonghui.core.identifiers import mask_id_number, mask_phone
 from gonghui.core.models import AppendOnlyModel
+from gonghui.core.sealed import SealedTextField
 from gonghui.core.timeutil import format_datetime
 from gonghui.orgs.models import Enterprise, Org
 
@@ -20,6 +21,8 @@ from gonghui.orgs.models import Enterprise, Org
 PURPOSE_ID_NUMBER = "members.id_number"
 PURPOSE_PHONE = "members.phone"
 PURPOSE_BIRTH_DATE = "members.birth_date"
+# The longest home address a member may set (plain text, counted in characters).
+ADDRESS_MAX_LENGTH = 120
 
 
 class Gender(models.TextChoices):
@@ -136,6 +139,10 @@ class Member(PiiFields):
     )
     joined_on = models.DateField(_("Joined on"))
     skills = models.JSONField(_("Skills"), default=list, blank=True)
+    # Set by the member on /m/profile; sealed at rest (purpose "members.member.address").
+    address = SealedTextField(
+        _("Home address"), max_length=ADDRESS_MAX_LENGTH, blank=True, default=""
+    )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("Updated at"), auto_now=True)
 
@@ -411,6 +418,7 @@ class OtpChallenge(models.Model):
     class Purpose(models.TextChoices):
         SIGN_IN = "sign_in", _("Sign in")
         ENROL = "enrol", _("Joined")
+        PHONE_CHANGE = "phone_change", _("Phone change")
 
     phone_index = models.CharField(max_length=64, db_index=True)
     purpose = models.CharField(max_length=12, choices=Purpose.choices)

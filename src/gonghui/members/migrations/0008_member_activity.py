@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0006_enrolment_consent'),
+        ('members', '0007_member_address_phone_change'),
         ('orgs', '0001_initial'),
     ]
 
