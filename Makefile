@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := gonghui.settings
 
-.PHONY: run test lint format typecheck bench install messages assets clean-db
+.PHONY: run test lint format typecheck bench install messages assets clean-db screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,3 +47,7 @@ bench: install
 	$(BIN)/python bench/import_members.py
 	$(BIN)/python bench/redeem.py
 	$(BIN)/python bench/flash_registration.py
+
+# docs/screenshots/*.png from a throw-away demo database, in Debian's Chromium (apt-get install chromium)
+screenshots: install
+	$(BIN)/python scripts/screenshots.py --out docs/screenshots

@@ -43,7 +43,10 @@ What it does, in one run:
 7. Prints the figures and, as its LAST line, one JSON object: ``{"redemptions_per_s",
    "p50_ms", "p99_ms", "errors", "pgbench_tps", "ratio_to_pgbench"}``.
 
-Target (issue 3): ratio ≥ 0.25 with p99 ≤ 100 ms and 0 errors. ``--profile`` also runs 300
+Target (issue 3): ratio ≥ 0.25 with p99 ≤ 100 ms and 0 errors. ``--chain`` (issue 10) splits the
+measured window into ABBA windows with the hash-chain sealer running every ``--seal-every`` seconds
+(60 times the beat's pace) or not, and prints ``chain_ratio``, the median redemptions/s of the
+windows with the sealer over those without (target ≥ 0.95). ``--profile`` also runs 300
 scans in this process under cProfile and prints the query count per scan and the top functions.
 ``--ceiling`` also measures, with the same clients against the same server, an endpoint that
 does no work at all (``GET /api/v1/health``): the most any endpoint can reach in this harness
@@ -296,6 +299,7 @@ class Terminal(threading.Thread):
         self.window = window
         self.latencies: list[float] = []
         self.approved = 0
+        self.ok_at: list[float] = []  # send times of the measured approvals (for --chain)
         self.sent = 0
         self.waited = 0.0  # seconds spent waiting for answers, warm-up included
         self.errors: dict[str, int] = {}
@@ -345,7 +349,9 @@ class Terminal(threading.Thread):
             if t0 < self.window.start_at or t0 >= self.window.stop_at:
                 continue
             self.latencies.append(elapsed)
-            if not ok:
+            if ok:
+                self.ok_at.append(t0)
+            else:
                 try:
                     reason = json.loads(data).get("code", "")
                 except ValueError:
@@ -377,6 +383,45 @@ def stack_ceiling(port: int, clients: int, seconds: float) -> float:
     for th in threads:
         th.join()
     return sum(counts) / seconds
+
+
+class Sealer(threading.Thread):
+    """``--chain``: seals the hash chains (``core.chain.chain_seal``, what the beat task runs
+    every 60 s) every ``every`` seconds during the windows marked on, and not at all during the
+    others; the redemptions of both kinds of window are then compared."""
+
+    def __init__(self, *, windows: list[tuple[float, float, bool]], every: float) -> None:
+        super().__init__(daemon=True)
+        self.windows, self.every = windows, every
+        self.seals = 0
+        self.rows = 0
+        self.runs = 0
+
+    def run(self) -> None:
+        from django.db import connection
+
+        from gonghui.core.chain import chain_seal
+
+        end = self.windows[-1][1]
+        while (now := time.perf_counter()) < end:
+            if any(a <= now < b and on for a, b, on in self.windows):
+                made = chain_seal()
+                self.runs += 1
+                self.seals += len(made)
+                self.rows += sum(m.rows for m in made)
+                time.sleep(self.every)
+            else:
+                time.sleep(0.02)
+        connection.close()
+
+
+def chain_windows(start: float, seconds: float, pairs: int) -> list[tuple[float, float, bool]]:
+    """Alternating windows off/on in ABBA order (off, on, on, off, …), so that a load that drifts
+    during the run weighs on both kinds alike."""
+    n = 2 * pairs
+    width = seconds / n
+    pattern = [False, True, True, False]
+    return [(start + i * width, start + (i + 1) * width, pattern[i % 4]) for i in range(n)]
 
 
 def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -567,6 +612,15 @@ def main() -> None:
     parser.add_argument("--no-redis", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
+        "--chain",
+        action="store_true",
+        help="compare windows with the hash-chain sealer running and without (issue #10)",
+    )
+    parser.add_argument("--chain-pairs", type=int, default=4, help="off/on window pairs")
+    parser.add_argument(
+        "--seal-every", type=float, default=1.0, help="seconds between seals in an on window"
+    )
+    parser.add_argument(
         "--ceiling",
         action="store_true",
         help="also measure GET /api/v1/health (no database) with the same clients and server",
@@ -654,8 +708,15 @@ def main() -> None:
         window.start_at = time.perf_counter() + WARMUP_SECONDS
         cpu0 = os.times()
         window.stop_at = window.start_at + args.seconds
+        sealer = None
+        if args.chain:
+            windows = chain_windows(window.start_at, args.seconds, args.chain_pairs)
+            sealer = Sealer(windows=windows, every=args.seal_every)
+            sealer.start()
         for th in threads:
             th.join()
+        if sealer is not None:
+            sealer.join()
         t_total = time.perf_counter() - t_start
         cpu1 = os.times()
         ceiling = (
@@ -730,6 +791,32 @@ def main() -> None:
         "pgbench_tps": round(tps, 1),
         "ratio_to_pgbench": round(ratio, 3),
     }
+    if sealer is not None:
+        ok_at = [t for th in threads for t in th.ok_at]
+        rates = {True: [], False: []}  # type: dict[bool, list[float]]
+        for a, b, on in sealer.windows:
+            rates[on].append(sum(1 for t in ok_at if a <= t < b) / (b - a))
+        on_rate, off_rate = statistics.median(rates[True]), statistics.median(rates[False])
+        chain_ratio = on_rate / off_rate if off_rate else 0.0
+        print(
+            f"hash chain: {len(sealer.windows)} windows of {args.seconds / len(sealer.windows):g} s"
+            f" (ABBA); sealer on: {sealer.runs} runs every {args.seal_every:g} s, "
+            f"{sealer.seals} seals over {sealer.rows:,} rows"
+        )
+        print(
+            "  redemptions/s per window, sealer off: "
+            + ", ".join(f"{r:.1f}" for r in rates[False])
+            + "; on: "
+            + ", ".join(f"{r:.1f}" for r in rates[True])
+        )
+        print(
+            f"  median on / off: {on_rate:.1f} / {off_rate:.1f} = {chain_ratio:.3f} "
+            f"(target >= 0.95: {'met' if chain_ratio >= 0.95 else 'MISSED'})"
+        )
+        figures["chain_on_per_s"] = round(on_rate, 1)
+        figures["chain_off_per_s"] = round(off_rate, 1)
+        figures["chain_ratio"] = round(chain_ratio, 3)
+        figures["chain_rows_sealed"] = sealer.rows
     if ceiling is not None:
         print(
             f"stack ceiling (GET /api/v1/health, no database, same clients and server): "

@@ -46,7 +46,10 @@ def sms_outbox(_sms_outbox):
 def _clear_cache():
     from django.core.cache import cache
 
+    from gonghui.members.activity import forget_seen
+
     cache.clear()
+    forget_seen()  # the process's memory of member activity already noted (ids are reused)
     yield
 
 

@@ -156,6 +156,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "gonghui.error_views.ErrorPageMiddleware",  # styled page for empty 405s
+    "gonghui.members.activity.MemberActivityMiddleware",  # 日活/月活: after the response
 ]
 
 ROOT_URLCONF = "gonghui.urls"

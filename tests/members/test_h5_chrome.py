@@ -23,6 +23,7 @@ START = [
     "/m/history",
     "/m/transfer",
     "/m/privacy",
+    "/m/profile",
 ]
 # Service pages mounted by the other apps, found from the home page tiles and listed here too.
 NAMED = [

@@ -210,6 +210,7 @@ def test_today_lists_the_store_redemptions_with_totals(client, shop):
     assert [i["bill_fen"] for i in body["items"]] == [5000, 10000]
     assert body["totals"] == {
         "count": 2,
+        "voided": 0,
         "bill_fen": 15000,
         "discount_fen": 3000,
         "subsidy_fen": 3000,

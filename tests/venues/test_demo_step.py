@@ -28,6 +28,8 @@ def test_venues_demo_step_is_complete_and_idempotent():
         assert venue.slots.exists(), venue
         days = {s.starts_at.date() for s in venue.slots.all()}
         assert 10 <= len(days) <= 15, (venue, len(days))
+    for venue in Venue.objects.all():  # real-looking coordinates in Yuhuan (玉环市)
+        assert 28.0 < venue.latitude < 28.35 and 121.1 < venue.longitude < 121.4, venue
     assert not Slot.objects.filter(mode=Mode.EXCLUSIVE).exclude(capacity=1).exists()
     assert Booking.objects.filter(recurrence_group__isnull=False).count() == 4
     slots, bookings = Slot.objects.count(), Booking.objects.count()

@@ -152,27 +152,63 @@ def store_redemptions_today(*, store: Store, limit: int = 200) -> list[Redemptio
 
 @dataclass(frozen=True)
 class DayTotals:
+    """Totals of the redemptions not voided (``count`` of them; ``voided``: how many were)."""
+
     count: int
     voided: int
     bill_fen: int
     discount_fen: int
     subsidy_fen: int
+    pay_fen: int = 0
+
+
+def redemption_totals(qs: QuerySet[Redemption]) -> DayTotals:
+    """Count and sums of ``qs`` without its voided redemptions (counted apart): one query."""
+    active = Q(status=Redemption.Status.ACTIVE)
+    agg = qs.aggregate(
+        n=Count("pk", filter=active),
+        voided=Count("pk", filter=Q(status=Redemption.Status.VOIDED)),
+        bill=Coalesce(Sum("bill_fen", filter=active), 0),
+        discount=Coalesce(Sum("discount_fen", filter=active), 0),
+        subsidy=Coalesce(Sum("subsidy_fen", filter=active), 0),
+        pay=Coalesce(Sum("pay_fen", filter=active), 0),
+    )
+    return DayTotals(
+        count=int(agg["n"]),
+        voided=int(agg["voided"]),
+        bill_fen=int(agg["bill"]),
+        discount_fen=int(agg["discount"]),
+        subsidy_fen=int(agg["subsidy"]),
+        pay_fen=int(agg["pay"]),
+    )
 
 
 def store_totals_today(*, store: Store) -> DayTotals:
-    qs = Redemption.objects.filter(store=store, local_date=local_today())
-    active = qs.filter(status=Redemption.Status.ACTIVE).aggregate(
-        n=Count("pk"),
-        bill=Coalesce(Sum("bill_fen"), 0),
-        discount=Coalesce(Sum("discount_fen"), 0),
-        subsidy=Coalesce(Sum("subsidy_fen"), 0),
-    )
-    return DayTotals(
-        count=int(active["n"]),
-        voided=qs.filter(status=Redemption.Status.VOIDED).count(),
-        bill_fen=int(active["bill"]),
-        discount_fen=int(active["discount"]),
-        subsidy_fen=int(active["subsidy"]),
+    return redemption_totals(Redemption.objects.filter(store=store, local_date=local_today()))
+
+
+def store_redemptions_since(
+    *, store: Store, since: dt.datetime, limit: int = 1000
+) -> tuple[list[Redemption], DayTotals]:
+    """The store's redemptions of today (local day) made at or after ``since``, oldest first,
+    with their totals (voided ones listed, left out of the sums): a cashier's shift."""
+    qs = Redemption.objects.filter(store=store, local_date=local_today(), created_at__gte=since)
+    rows = list(qs.select_related("offer", "member").order_by("created_at", "pk")[:limit])
+    return rows, redemption_totals(qs)
+
+
+def redemptions_in_range(
+    *, store_ids: list[int], date_from: dt.date, date_to: dt.date
+) -> QuerySet[Redemption]:
+    """The redemptions of these stores on local days ``date_from`` to ``date_to`` (both
+    included), newest first. The caller decides which stores (``pos``: those the principal
+    operates); this read never widens them."""
+    return (
+        Redemption.objects.filter(
+            store_id__in=store_ids, local_date__gte=date_from, local_date__lte=date_to
+        )
+        .select_related("offer", "member", "store")
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -31,7 +31,6 @@ from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import SHANGHAI, local_today
 from gonghui.orgs.admin_base import ScopedAdmin
-from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import can, scope, visible_orgs
 
 from . import selectors
@@ -46,10 +45,6 @@ from .services import account_open, account_update, budget_create, budget_update
 
 VIEW = "funds.view"
 MANAGE = "funds.manage"
-
-
-def _same_deployment(a: Org, b: Org) -> bool:
-    return a.path[: Org.steplen] == b.path[: Org.steplen]
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -327,7 +322,11 @@ class BudgetForm(forms.ModelForm):
         if "cap_yuan" in data:  # the model's constraints are validated against it next
             self.instance.cap_fen = data["cap_yuan"]
         org, account = data.get("org"), data.get("account")
-        if org is not None and account is not None and not _same_deployment(org, account.org):
+        if (
+            org is not None
+            and account is not None
+            and org.deployment_path != account.org.deployment_path
+        ):
             self.add_error("account", _("A budget must draw on an account of the same federation."))
         return data
 

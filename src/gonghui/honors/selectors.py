@@ -217,7 +217,7 @@ SHOWCASE_LIMIT = 200
 def showcase(member: Member, *, title: str = "") -> list[Honoree]:
     """The honourees of the member's whole federation (劳模工匠 are public honours), highest level
     and newest first; ``title`` narrows to one honour (an unknown one shows all)."""
-    root_path = member.org.path[: Org.steplen]
+    root_path = member.org.deployment_path
     qs = Honoree.objects.filter(org__path__startswith=root_path).select_related("org")
     if title in HonourTitle.values:
         qs = qs.filter(title=title)

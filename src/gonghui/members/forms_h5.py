@@ -18,7 +18,7 @@ from gonghui.core.identifiers import (
 )
 from gonghui.core.timeutil import local_today
 
-from .models import EmploymentType, GigTrade
+from .models import ADDRESS_MAX_LENGTH, EmploymentType, GigTrade
 
 # The reasons of core.identifiers, translated at the edge (same English text as the msgids).
 IDENTIFIER_MESSAGES = {
@@ -109,6 +109,36 @@ class PhoneCodeForm(H5Form):
         if len(code) != 6 or not is_ascii_digits(code):
             raise forms.ValidationError(_("The code has 6 digits."), code="code_format")
         return code
+
+
+class PhoneChangeForm(PhoneCodeForm):
+    """The profile page: a new mobile phone and the code sent to it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].label = _("New mobile phone")
+        self.fields["phone"].error_messages["required"] = _("Please enter your new mobile number.")
+
+
+class AddressForm(H5Form):
+    """The profile page: the member's home address (optional; empty clears it)."""
+
+    address = forms.CharField(
+        label=_("Home address"),
+        max_length=ADDRESS_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 2,
+                "autocomplete": "street-address",
+                "placeholder": _("e.g. No. 8 Jidian Road, Yucheng Street, Yuhuan"),
+            }
+        ),
+        help_text=_("Optional. Used by your union to reach you; stored encrypted."),
+        error_messages={
+            "max_length": _("An address has at most %(limit_value)d characters."),
+        },
+    )
 
 
 class PersonForm(H5Form):

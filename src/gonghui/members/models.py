@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from gonghui.core import crypto
 from gonghui.core.identifiers import mask_id_number, mask_phone
 from gonghui.core.models import AppendOnlyModel
+from gonghui.core.sealed import SealedTextField
 from gonghui.core.timeutil import format_datetime
 from gonghui.orgs.models import Enterprise, Org
 
@@ -20,6 +21,8 @@ from gonghui.orgs.models import Enterprise, Org
 PURPOSE_ID_NUMBER = "members.id_number"
 PURPOSE_PHONE = "members.phone"
 PURPOSE_BIRTH_DATE = "members.birth_date"
+# The longest home address a member may set (plain text, counted in characters).
+ADDRESS_MAX_LENGTH = 120
 
 
 class Gender(models.TextChoices):
@@ -136,6 +139,10 @@ class Member(PiiFields):
     )
     joined_on = models.DateField(_("Joined on"))
     skills = models.JSONField(_("Skills"), default=list, blank=True)
+    # Set by the member on /m/profile; sealed at rest (purpose "members.member.address").
+    address = SealedTextField(
+        _("Home address"), max_length=ADDRESS_MAX_LENGTH, blank=True, default=""
+    )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("Updated at"), auto_now=True)
 
@@ -245,6 +252,45 @@ class ServiceEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.member_id} {format_datetime(self.occurred_at)}"
+
+
+class MemberActivity(models.Model):
+    """A member was active on a local (Asia/Shanghai) day: signed in on the H5, had the code
+    accepted at a terminal, or was served (a ``ServiceEvent``). One row per member and day, in
+    the org the member belonged to that day, so that 月活 of a subtree is a DISTINCT count of the
+    members of its rows (a member who moved union inside the month counts once). Written by
+    ``members.activity.activity_note``, at most once per member and day, never inside a hot
+    path's transaction."""
+
+    class Via(models.TextChoices):
+        SESSION = "session", _("Signed in on the H5")
+        SCAN = "scan", _("Code accepted at a terminal")
+        SERVICE = "service", _("Served")
+
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("Member"),
+    )
+    day = models.DateField(_("Day"))
+    org = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("Union")
+    )
+    via = models.CharField(_("First activity"), max_length=8, choices=Via.choices)
+    first_at = models.DateTimeField(_("First seen at"))
+
+    class Meta:
+        verbose_name = _("Member activity")
+        verbose_name_plural = _("Member activity")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "day"], name="member_activity_once_a_day"),
+        ]
+        indexes = [models.Index(fields=["org", "day"]), models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.day.isoformat()}"
 
 
 class Enrolment(PiiFields):
@@ -372,6 +418,7 @@ class OtpChallenge(models.Model):
     class Purpose(models.TextChoices):
         SIGN_IN = "sign_in", _("Sign in")
         ENROL = "enrol", _("Joined")
+        PHONE_CHANGE = "phone_change", _("Phone change")
 
     phone_index = models.CharField(max_length=64, db_index=True)
     purpose = models.CharField(max_length=12, choices=Purpose.choices)

@@ -42,6 +42,19 @@ def seal(*, id_number: str, phone: str) -> SealedPii:
     )
 
 
+@dataclass(frozen=True)
+class SealedPhone:
+    phone_cipher: str
+    phone_index: str
+
+
+def seal_phone(phone: str) -> SealedPhone:
+    """A normalised phone alone (a member's phone change)."""
+    return SealedPhone(
+        phone_cipher=crypto.encrypt(phone, purpose=PURPOSE_PHONE), phone_index=phone_index(phone)
+    )
+
+
 def seal_birth_date(birth_date: dt.date) -> str:
     """The ciphertext of a member's birth date (``Member.birth_date_cipher``)."""
     return crypto.encrypt(birth_date.isoformat(), purpose=PURPOSE_BIRTH_DATE)

@@ -34,7 +34,7 @@ from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import scope
 
 from . import pii, servicekinds
-from .models import Enrolment, GigTrade, Member, ServiceEvent, TransferRequest
+from .models import Enrolment, GigTrade, Member, MemberActivity, ServiceEvent, TransferRequest
 
 MAX_LIMIT = 100
 
@@ -275,3 +275,30 @@ def amounts(
     for kind, total in amounts_by_kind(org=org, start=start, end=end).items():
         out[servicekinds.spec(kind).amount] += total
     return out
+
+
+# --- member activity (日活 / 月活) --------------------------------------------------------------
+
+
+def _activity_in(org: Org, start: dt.date, end: dt.date) -> QuerySet[MemberActivity]:
+    return MemberActivity.objects.filter(
+        org__path__startswith=org.path, day__gte=start, day__lte=end
+    )
+
+
+def active_members(*, org: Org, start: dt.date, end: dt.date) -> int:
+    """Members of ``org``'s subtree active on any local day from ``start`` to ``end`` (both
+    included), each counted once — also a member who moved between unions of the subtree in
+    the period (月活 for a month). Not the sum of the children's figures."""
+    return _activity_in(org, start, end).values("member_id").distinct().count()
+
+
+def active_by_day(*, org: Org, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+    """日活: members of ``org``'s subtree active on each local day that had any."""
+    rows = (
+        _activity_in(org, start, end)
+        .values("day")
+        .annotate(n=Count("member_id", distinct=True))
+        .order_by("day")
+    )
+    return {r["day"]: r["n"] for r in rows}

@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from gonghui.core import sms
 from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.db import insert_or_skip
 from gonghui.core.errors import Refused
-from gonghui.core.identifiers import luhn_check_digit
+from gonghui.core.identifiers import luhn_check_digit, mask_phone
 from gonghui.core.sequences import sequence_take
 from gonghui.core.timeutil import local_today, now
 from gonghui.orgs.models import Enterprise, Org
 
 from . import pii, servicekinds
-from .models import EmploymentType, Member, MemberHistory, ServiceEvent
+from .activity import Via, activity_note_on_commit
+from .models import (
+    ADDRESS_MAX_LENGTH,
+    EmploymentType,
+    Member,
+    MemberHistory,
+    OtpChallenge,
+    ServiceEvent,
+)
+from .otp import clean_phone, otp_verify
+
+log = logging.getLogger("gonghui.members")
 
 MEMBER_NO_SEQUENCE = "member_no"
 
@@ -150,6 +165,10 @@ def service_event_record(
         occurred_at=occurred_at or now(),
     )
     if insert_or_skip(event):
+        # 日活/月活: once this transaction commits, outside any lock it holds
+        activity_note_on_commit(
+            member_id=member.pk, org_id=event.org_id, via=Via.SERVICE, at=event.occurred_at
+        )
         return event
     return ServiceEvent.objects.get(
         kind=kind, source_type=event.source_type, source_id=event.source_id
@@ -208,3 +227,121 @@ def service_event_compensate(
     if insert_or_skip(event):
         return event
     return ServiceEvent.objects.get(kind=kind, source_type=source_type, source_id=source_id)
+
+
+# --- the member's own profile ------------------------------------------------------------------
+def _phone_taken() -> Refused:
+    return Refused(
+        code="phone_taken",
+        message=_("This phone number is used by another member."),
+        field="phone",
+        status=409,
+    )
+
+
+def member_phone_change_check(*, member: Member, phone: str) -> str:
+    """Normalise ``phone`` and refuse it before any code is sent: the member's own number, or one
+    another member uses. Returns the normalised phone."""
+    new_phone = clean_phone(phone)
+    index = pii.phone_index(new_phone)
+    if index == member.phone_index:
+        raise Refused(
+            code="phone_same",
+            message=_("This is already your phone number."),
+            field="phone",
+        )
+    if Member.objects.filter(phone_index=index).exclude(pk=member.pk).exists():
+        raise _phone_taken()
+    return new_phone
+
+
+def _phone_changed_notice(*, old_phone: str, new_phone: str) -> None:
+    """SMS to the old number once the change has committed; never raises."""
+    message = _(
+        "[%(sender)s] The mobile number of your union membership was changed to %(phone)s. "
+        "If you did not do this, contact your union at once."
+    ) % {"sender": settings.GONGHUI_DEPLOYMENT_NAME, "phone": mask_phone(new_phone)}
+    try:
+        sms.sms_send(phone=old_phone, message=message)
+    except Exception:
+        log.exception("SMS notice of a phone change could not be sent")
+
+
+def member_phone_change(*, member: Member, phone: str, code: str, ip: str | None = None) -> Member:
+    """The signed-in ``member`` moves to the mobile ``phone``, proved by the SMS ``code`` sent to
+    it (purpose ``phone_change``). The new phone is sealed like the old one (ciphertext and blind
+    index); the old number gets a notice after commit.
+
+    Refuses: the phone's own codes (``otp_verify``), ``phone_same``, ``phone_taken`` (409),
+    ``member_inactive``. The code is checked before the transaction (``otp_verify`` counts its
+    failed attempts and must not be rolled back); call this outside any outer atomic block."""
+    new_phone = member_phone_change_check(member=member, phone=phone)
+    otp_verify(phone=new_phone, purpose=OtpChallenge.Purpose.PHONE_CHANGE, code=code)
+    sealed = pii.seal_phone(new_phone)
+    try:
+        with transaction.atomic():
+            locked = Member.objects.select_for_update().get(pk=member.pk)
+            if locked.status != Member.Status.ACTIVE:
+                raise Refused(
+                    code="member_inactive",
+                    message=_("Only an active member can change their phone."),
+                    status=409,
+                )
+            old_phone = pii.open_phone(locked)
+            locked.phone_cipher = sealed.phone_cipher
+            locked.phone_index = sealed.phone_index
+            locked.save(update_fields=["phone_cipher", "phone_index", "updated_at"])
+            audit_record(
+                actor=f"member:{locked.pk}",
+                action="members.member.phone_change",
+                obj=locked,
+                org=locked.org_id,
+                ip=ip,
+            )
+            transaction.on_commit(
+                lambda: _phone_changed_notice(old_phone=old_phone, new_phone=new_phone)
+            )
+    except IntegrityError:  # another member took the number since the check
+        raise _phone_taken() from None
+    member.phone_cipher = locked.phone_cipher
+    member.phone_index = locked.phone_index
+    member.updated_at = locked.updated_at
+    return member
+
+
+def member_address_set(*, member: Member, address: str) -> Member:
+    """The signed-in ``member`` sets (or clears, with "") their home address: free text, NFKC
+    and whitespace normalised, at most ``ADDRESS_MAX_LENGTH`` characters, sealed at rest."""
+    if not isinstance(address, str):
+        raise Refused(code="address_invalid", message=_("Enter an address."), field="address")
+    text = " ".join(unicodedata.normalize("NFKC", address).split())
+    if len(text) > ADDRESS_MAX_LENGTH:
+        raise Refused(
+            code="address_too_long",
+            message=_("An address has at most %(max)d characters.") % {"max": ADDRESS_MAX_LENGTH},
+            field="address",
+        )
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+        raise Refused(
+            code="address_invalid",
+            message=_("The address contains characters that cannot be used."),
+            field="address",
+        )
+    with transaction.atomic():
+        updated = Member.objects.filter(pk=member.pk, status=Member.Status.ACTIVE).update(
+            address=text, updated_at=now()
+        )
+        if updated != 1:
+            raise Refused(
+                code="member_inactive",
+                message=_("Only an active member can change their address."),
+                status=409,
+            )
+        audit_record(
+            actor=f"member:{member.pk}",
+            action="members.member.address_set",
+            obj=member,
+            org=member.org_id,
+        )
+    member.address = text
+    return member

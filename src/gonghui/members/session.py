@@ -41,6 +41,13 @@ def member_login(request: HttpRequest, member: Member) -> None:
     setattr(request, _CACHE_ATTR, member)
 
 
+def cached_member(request: HttpRequest) -> Member | None:
+    """The member this request already resolved with ``current_member``, without a query (None
+    when it did not ask, or nobody is signed in)."""
+    member = getattr(request, _CACHE_ATTR, None)
+    return member if isinstance(member, Member) else None
+
+
 def current_member(request: HttpRequest) -> Member | None:
     """The signed-in member, if any and still active."""
     if hasattr(request, _CACHE_ATTR):
@@ -116,3 +123,19 @@ def get_verified_phone(request: HttpRequest, purpose: str) -> str | None:
 
 def clear_verified_phone(request: HttpRequest, purpose: str) -> None:
     request.session.pop(SESSION_VERIFIED_PREFIX + purpose, None)
+
+
+def verified_phones_replace(request: HttpRequest, *, old_phone: str, new_phone: str) -> int:
+    """After a member's phone change: every proof in the session that holds ``old_phone`` now
+    holds ``new_phone`` (sealed again, same purpose, same age). Returns how many changed."""
+    session = request.session
+    changed = 0
+    for key in [k for k in session.keys() if k.startswith(SESSION_VERIFIED_PREFIX)]:  # noqa: SIM118 - sessions do not iterate
+        purpose = key[len(SESSION_VERIFIED_PREFIX) :]
+        entry = session.get(key)
+        if get_verified_phone(request, purpose) != old_phone or not isinstance(entry, dict):
+            continue
+        sealed = crypto.encrypt(new_phone, purpose=VERIFIED_PHONE_PURPOSE + purpose)
+        session[key] = {"sealed": sealed, "at": entry["at"]}
+        changed += 1
+    return changed

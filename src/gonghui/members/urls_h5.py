@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import views_h5 as views
 from . import views_join as join
+from . import views_profile as profile
 
 app_name = "h5"
 urlpatterns = [
@@ -18,6 +19,8 @@ urlpatterns = [
     path("join/status", join.join_status, name="join_status"),
     path("privacy", join.privacy, name="privacy"),
     path("union", views.my_union, name="union"),
+    path("profile", profile.profile, name="profile"),
+    path("profile/code", profile.profile_code, name="profile_code"),
     path("history", views.history, name="history"),
     path("transfer", views.transfer, name="transfer"),
     path("transfer/unions", views.transfer_union_search, name="transfer_unions"),

@@ -81,6 +81,16 @@ class Org(MP_Node):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def deployment_path_of(cls, path: str) -> str:
+        """The root federation's path within ``path``: every org of one deployment shares it."""
+        return path[: cls.steplen]
+
+    @property
+    def deployment_path(self) -> str:
+        """The path of this org's root federation (the whole tree it belongs to)."""
+        return self.deployment_path_of(self.path)
+
     @property
     def accepts_members(self) -> bool:
         """Members join grassroots unions, or an industry federation directly (gig workers)."""

@@ -9,4 +9,6 @@ urlpatterns = [
     path("", views.pos_page, name="page"),
     path("login/", views.pos_login, name="login"),
     path("logout/", views.pos_logout, name="logout"),
+    path("shift/", views.pos_shift, name="shift"),
+    path("history/", views.pos_history, name="history"),
 ]

@@ -90,7 +90,7 @@ def coverage(*, org: Org, on: dt.date) -> dict[str, Any]:
             union__path__startswith=org.path, is_above_scale=True
         ).values_list("pk", "union__path", "region_code")
     )
-    deployment = org.path[: Org.steplen]
+    deployment = org.deployment_path
     contracts = list(
         CollectiveContract.objects.filter(
             org__path__startswith=deployment, valid_from__lte=on, valid_until__gte=on

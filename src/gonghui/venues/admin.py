@@ -90,6 +90,7 @@ class VenueAdmin(ScopedAdmin):
                     "name",
                     "kind",
                     "address",
+                    ("latitude", "longitude"),
                     "region_code",
                     "capacity",
                     "description",

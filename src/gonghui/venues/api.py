@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import model_validator
 
 from gonghui.core.apiauth import staff_auth
 from gonghui.core.apischema import Error
@@ -23,7 +24,7 @@ from gonghui.core.timeutil import to_local
 from gonghui.members.apiauth import member_auth
 from gonghui.orgs.models import Org
 
-from . import selectors, services
+from . import geo, selectors, services
 from .models import Booking, Slot, Venue
 
 router = Router(tags=["venues"])
@@ -45,10 +46,18 @@ class VenueOut(Schema):
     book_ahead_days: int
     cancel_hours: int
     exclusive_by: str
+    latitude: float | None = Field(None, description="WGS-84 degrees north; null if not set")
+    longitude: float | None = Field(None, description="WGS-84 degrees east; null if not set")
+    distance_m: int | None = Field(
+        None, description="metres from ?lat=&lng= (great circle); null without them"
+    )
 
 
-def _venue_out(v: Venue) -> dict[str, Any]:
+def _venue_out(v: Venue, distance_m: float | None = None) -> dict[str, Any]:
     return {
+        "latitude": float(v.latitude) if v.latitude is not None else None,
+        "longitude": float(v.longitude) if v.longitude is not None else None,
+        "distance_m": round(distance_m) if distance_m is not None else None,
         "id": v.pk,
         "name": v.name,
         "kind": v.kind,
@@ -116,6 +125,18 @@ def _booking_out(b: Booking) -> dict[str, Any]:
 class VenueFilter(Schema):
     kind: Venue.Kind | None = None
     region: str | None = Field(default=None, pattern=r"^\d{6}$")
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, allow_inf_nan=False, description="your latitude (not stored)"
+    )
+    lng: float | None = Field(
+        default=None, ge=-180, le=180, allow_inf_nan=False, description="your longitude"
+    )
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> VenueFilter:
+        if (self.lat is None) != (self.lng is None):
+            raise ValueError("give lat and lng together")
+        return self
 
 
 class BookIn(Schema):
@@ -139,13 +160,19 @@ class UnionBookIn(Schema):
 
 @router.get("/", auth=member_auth, response=list[VenueOut])
 def venue_list(request: HttpRequest, filters: Query[VenueFilter]) -> list[dict[str, Any]]:
-    """Active venues; those in the member's region first ("near me")."""
+    """Active venues; those in the member's region first. With ``lat`` and ``lng`` (the member's
+    position, used for this answer only): nearest first with ``distance_m``, venues without
+    coordinates last."""
     qs = selectors.venues_for_member(
         member=request.auth,  # type: ignore[attr-defined]
         region=filters.region or "",
         kind=filters.kind or "",
     )
-    return [_venue_out(v) for v in qs[:200]]
+    venues = list(qs[:200])
+    if filters.lat is None or filters.lng is None:
+        return [_venue_out(v) for v in venues]
+    origin = geo.Point(filters.lat, filters.lng)
+    return [_venue_out(v, m) for v, m in geo.by_distance(venues, origin)]
 
 
 def _member_venue(venue_id: int) -> Venue:

@@ -13,7 +13,10 @@ No double booking is enforced by the database:
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -64,6 +67,26 @@ class Venue(models.Model):
         _("Capacity"), default=20, validators=[MinValueValidator(1)]
     )
     description = models.TextField(_("Description"), blank=True)
+    # WGS-84 degrees (what a phone's geolocation gives); both or neither. Members see the
+    # distance to a venue when they share their location (venues.geo).
+    latitude = models.DecimalField(
+        _("Latitude"),
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+        help_text=_("Degrees north, e.g. 28.135200 (WGS-84, as shown by a phone's map)."),
+    )
+    longitude = models.DecimalField(
+        _("Longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+        help_text=_("Degrees east, e.g. 121.233800."),
+    )
     is_active = models.BooleanField(_("Open for booking"), default=True)
     # Booking rules
     max_active_bookings = models.PositiveSmallIntegerField(
@@ -101,10 +124,36 @@ class Venue(models.Model):
             models.CheckConstraint(
                 condition=Q(max_active_bookings__gte=1), name="venues_venue_max_active_min"
             ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    # isnull=False spelled out: a comparison with NULL would let the CHECK pass
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="venues_venue_coordinates_valid",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "longitude" if self.longitude is None else "latitude"
+            raise ValidationError(
+                {missing: _("Give both latitude and longitude, or neither.")}, code="coordinates"
+            )
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
 
 
 class OpeningHours(models.Model):

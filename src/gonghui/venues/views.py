@@ -1,17 +1,21 @@
-"""Member H5 pages of venues: the list ("near me" first), a venue's calendar with free places,
+"""Member H5 pages of venues: the list (nearest first when the member shares a location), a venue's calendar with free places,
 booking and cancelling, and the member's own bookings. Thin: rules live in services."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from gonghui.core.errors import Refused
 from gonghui.members.session import member_required
 
-from . import selectors, services
+from . import geo, selectors, services
 from .models import Booking, Slot, Venue
 
 CALENDAR_DAYS = 7
@@ -25,17 +29,40 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_GET
 @member_required
 def venue_list(request: HttpRequest) -> HttpResponse:
+    """Active venues; with ``?lat=…&lng=…`` (the browser's position, sent when the member taps
+    「按距离排序」, never stored) nearest first with their distance. A bad position is ignored
+    with a message; without one no venue claims to be near."""
     member = request.member  # type: ignore[attr-defined]
     kind = request.GET.get("kind", "")
     if kind not in Venue.Kind.values:
         kind = ""
     venues = list(selectors.venues_for_member(member=member, kind=kind)[:200])
+    location_error = ""
+    try:
+        origin = geo.parse_point(request.GET.get("lat"), request.GET.get("lng"))
+    except geo.BadLocation:
+        origin = None
+        location_error = _(
+            "Your location could not be read, so the venues are not sorted by distance."
+        )
+    rows: list[dict[str, Any]]
+    location_query = ""
+    if origin is None:
+        rows = [{"venue": v, "distance": ""} for v in venues]
+    else:
+        rows = [
+            {"venue": v, "distance": geo.format_distance(m) if m is not None else ""}
+            for v, m in geo.by_distance(venues, origin)
+        ]
+        location_query = urlencode({"lat": f"{origin.lat:.5f}", "lng": f"{origin.lng:.5f}"})
     context = {
         "member": member,
-        "venues": venues,
+        "rows": rows,
         "kinds": Venue.Kind.choices,
         "kind": kind,
-        "near": member.org.region_code,
+        "located": origin is not None,
+        "location_query": location_query,
+        "location_error": location_error,
     }
     return _private(render(request, "venues/list.html", context))
 

@@ -9,7 +9,8 @@
 - ``common.py``: event and ledger kinds, the merchant's payable, a terminal's store.
 
 The pure parts live beside the services: the bill (``bill.py``), the price of an offer
-(``pricing.py``) and who may use it (``eligibility.py``); the scan handler is ``scan.py``.
+(``pricing.py``), who may use it (``eligibility.py``) and which of several is best for the member
+(``choice.py``); the scan handler is ``scan.py``.
 Money is integer fen; percentages round half up, in the member's favour (docs/benefits.md).
 """
 
@@ -28,7 +29,7 @@ from .common import (
     store_of_terminal,
 )
 from .merchants import merchant_create, offer_stock_init, offer_stock_set
-from .redeem import RedeemResult, redemption_create, redemption_redeem
+from .redeem import RedeemResult, redemption_create, redemption_options, redemption_redeem
 from .settlements import settlement_create, settlement_mark_paid, settlement_statement_xlsx
 from .voids import redemption_void, redemption_void_at_terminal
 
@@ -54,6 +55,7 @@ __all__ = [
     "payable_account",
     "period_starts",
     "redemption_create",
+    "redemption_options",
     "redemption_redeem",
     "redemption_void",
     "redemption_void_at_terminal",

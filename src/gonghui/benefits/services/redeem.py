@@ -41,9 +41,10 @@ from gonghui.members.services import service_event_record
 
 from ..bill import bill_check
 from ..checkout import Checkout
-from ..eligibility import offer_refusal
+from ..choice import Candidate, offer_candidates
 from ..models import MemberOfferUsage, Offer, Redemption, Store, UsagePeriod
-from ..pricing import PERIOD_NAMES, PERIODS, Quote, offer_limits, offer_quote, period_starts
+from ..pricing import PERIOD_NAMES, PERIODS, Quote, offer_limits, period_starts
+from ..selectors import remaining_for
 from .common import EVENT_REDEMPTION, LEDGER_SUBSIDY, _checkout_of, payable_account
 
 
@@ -351,28 +352,12 @@ def _redeem(
             message=_("This store has no offer running."),
             status=404,
         )
-    candidates: list[tuple[Offer, Quote]] = []
-    first_refusal: Refused | None = None
-    for offer in offers:
-        refusal = offer_refusal(offer=offer, member=member, at=at)
-        if refusal is None:
-            quote = offer_quote(offer=offer, member=member, bill_fen=bill, at=at)
-            if quote.discount_fen > 0:
-                candidates.append((offer, quote))
-                continue
-            refusal = Refused(
-                code="below_threshold",
-                message=_("The bill is too small for this offer: %(why)s.")
-                % {"why": quote.explanation},
-                field="bill_fen",
-                status=409,
-            )
-        first_refusal = first_refusal or refusal
+    candidates, first_refusal = offer_candidates(offers=offers, member=member, bill_fen=bill, at=at)
     if not candidates:
         assert first_refusal is not None
         raise first_refusal
-    # The best for the member first: the largest discount, then the oldest offer.
-    candidates.sort(key=lambda c: (-c[1].discount_fen, c[0].pk))
+    # The best for the member first (``choice.best_first_key``): the largest discount, then the
+    # offer ending soonest, then the oldest.
     redeem_one = partial(
         _redeem_one,
         checkout=checkout,
@@ -384,14 +369,61 @@ def _redeem(
         at=at,
     )
     if len(candidates) == 1:  # this function's own savepoint undoes a refusal
-        offer, quote = candidates[0]
-        return redeem_one(offer=offer, quote=quote)
+        return redeem_one(offer=candidates[0].offer, quote=candidates[0].quote)
     first_refusal = None
-    for offer, quote in candidates:
+    for candidate in candidates:
         try:
             with transaction.atomic():  # a savepoint per candidate: a refusal undoes its takes
-                return redeem_one(offer=offer, quote=quote)
+                return redeem_one(offer=candidate.offer, quote=candidate.quote)
         except Refused as exc:
             first_refusal = first_refusal or exc
     assert first_refusal is not None
     raise first_refusal
+
+
+def redemption_options(
+    *, terminal: Terminal, member: Member, bill_fen: Any, at: dt.datetime | None = None
+) -> list[tuple[Candidate, dict[str, Any]]]:
+    """The offers the cashier may choose from for ``member`` and ``bill_fen`` at the terminal's
+    store, best first (``choice.best_first_key``), each with what is left to the member
+    (``selectors.remaining_for``). A read, beside the redemption it prepares: the same checks
+    (bill, store, eligibility, a discount on this bill), and offers the redemption would refuse
+    at once (the member's limit reached, no stock, the budget too small) are left out. Raises
+    what the redemption would raise when nothing applies. A single candidate comes back at once,
+    without what is left (no reads beyond the store's one SELECT)."""
+    at = at or now()
+    bill = bill_check(bill_fen)
+    checkout = _checkout_of(terminal)
+    store = checkout.store
+    if not store.is_active or not store.merchant.is_active:
+        raise Refused(
+            code="store_inactive", message=_("This store does not take offers now."), status=409
+        )
+    candidates, first_refusal = offer_candidates(
+        offers=checkout.offers, member=member, bill_fen=bill, at=at
+    )
+    if not candidates:
+        raise first_refusal or Refused(
+            code="offer_not_found", message=_("This store has no offer running."), status=404
+        )
+    if len(candidates) == 1:  # nothing to choose: no more reads (the redemption checks it)
+        return [(candidates[0], {})]
+    day = at.astimezone(SHANGHAI).date()
+    out: list[tuple[Candidate, dict[str, Any]]] = []
+    for candidate in candidates:
+        left = remaining_for(offer=candidate.offer, member=member, day=day)
+        used_up = any(
+            left[k] == 0 for k in ("stock", "member_today", "member_week", "member_month")
+        )
+        budget = candidate.offer.budget
+        if candidate.quote.subsidy_fen and (
+            budget is None
+            or not budget.is_active
+            or budget.left_fen < candidate.quote.subsidy_fen
+            or (budget.valid_until is not None and at >= budget.valid_until)
+            or (budget.valid_from is not None and at < budget.valid_from)
+        ):
+            used_up = True
+        if not used_up:
+            out.append((candidate, left))
+    return out

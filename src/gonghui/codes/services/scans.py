@@ -20,6 +20,7 @@ from gonghui.core.db import atomic_whole, insert_or_skip
 from gonghui.core.errors import Refused
 from gonghui.core.idempotency import idempotency_key_check
 from gonghui.core.identifiers import masked_name
+from gonghui.members.activity import Via, activity_note
 from gonghui.members.models import Member
 
 from .. import dispatch, protocol, ratelimit, selectors
@@ -192,6 +193,9 @@ def _run(
             return _stored_answer(terminal=terminal, key=key, rhash=rhash)
     except _Answered:
         return _stored_answer(terminal=terminal, key=key, rhash=rhash)
+    if status == 200 and member is not None:
+        # 日活/月活, after the commit: no statement inside the scan's transaction
+        activity_note(member_id=member.pk, org_id=member.org_id, via=Via.SCAN, at=now)
     if body.get("code") in ("unknown", "bad_signature"):
         ratelimit.hit("terminal_bad", terminal.pk)
     if terminal.last_seen_at is None or terminal.last_seen_at < now - dt.timedelta(minutes=1):

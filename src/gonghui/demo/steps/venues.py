@@ -6,6 +6,7 @@ but the slots of new days."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -101,6 +102,17 @@ VENUES: list[tuple[Any, ...]] = [
 ]
 
 
+# Where the demo venues stand (WGS-84, degrees): Chumen town in the north of Yuhuan, the
+# federation's building on Guangling Road in Yucheng.
+COORDINATES: dict[str, tuple[str, str]] = {
+    "楚门镇职工之家": ("28.193610", "121.258790"),
+    "楚门职工健身房": ("28.191950", "121.262410"),
+    "玉环市职工书屋": ("28.135480", "121.233760"),
+    "市总工会第一会议室": ("28.135480", "121.233760"),
+    "市总工会第二会议室": ("28.135480", "121.233760"),
+}
+
+
 def load() -> int:
     created = 0
     venues = []
@@ -116,6 +128,8 @@ def load() -> int:
                 region_code=data.REGION,
                 capacity=capacity,
                 description="",
+                latitude=Decimal(COORDINATES[name][0]),
+                longitude=Decimal(COORDINATES[name][1]),
                 **rules,
             )
             created += 1
@@ -128,6 +142,9 @@ def load() -> int:
                     venue=venue, weekday=weekday, start=start, end=end, mode=mode, capacity=places
                 )
             created += len(hours) + len(templates)
+        elif venue.latitude is None:  # a demo loaded before venues had coordinates
+            venue.latitude, venue.longitude = (Decimal(c) for c in COORDINATES[name])
+            venue.save(update_fields=["latitude", "longitude"])
         if not Terminal.objects.filter(
             context_type="venues.venue", context_id=str(venue.pk)
         ).exists():

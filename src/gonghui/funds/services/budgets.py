@@ -24,7 +24,6 @@ from .common import (
     _check_amount,
     _check_occurred_at,
     _clean_ref,
-    _deployment,
 )
 
 
@@ -77,7 +76,7 @@ def budget_create(
     source_type, source_id = _clean_ref(source, field="source")
     _check_window(valid_from, valid_until)
     account_org = Org.objects.only("path").get(pk=account.org_id)
-    if _deployment(account_org.path) != _deployment(Org.objects.only("path").get(pk=org.pk).path):
+    if account_org.deployment_path != Org.objects.only("path").get(pk=org.pk).deployment_path:
         raise Refused(
             code="cross_deployment",
             message=_("A budget must draw on an account of the same federation."),

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from gonghui.core.errors import Refused
 from gonghui.core.timeutil import now
-from gonghui.orgs.models import Org
 
 from ..models import FundAccount
 
@@ -28,11 +27,6 @@ _KIND_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
 Source = tuple[str, Any]
 Entries = Sequence[tuple[FundAccount, int]]
-
-
-def _deployment(org_path: str) -> str:
-    """The root federation's path: every org of one deployment shares it."""
-    return org_path[: Org.steplen]
 
 
 def _check_amount(amount_fen: Any, *, field: str = "amount_fen", positive: bool = True) -> int:

@@ -42,7 +42,6 @@ from .common import (
     _check_amount,
     _check_occurred_at,
     _clean_ref,
-    _deployment,
 )
 
 
@@ -220,8 +219,8 @@ def ledger_rows_write(
             message=_("An account of this transaction does not exist."),
             field="entries",
         )
-    home = _deployment(org.path)
-    if any(_deployment(path) != home for path in paths.values()):
+    home = org.deployment_path
+    if any(Org.deployment_path_of(path) != home for path in paths.values()):
         raise Refused(
             code="cross_deployment",
             message=_("All accounts of a transaction must belong to the same federation."),

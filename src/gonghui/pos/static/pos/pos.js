@@ -36,6 +36,10 @@
     list: $("pos-list"), refresh: $("pos-refresh"), voidOpen: $("pos-void-open"),
     totalCount: $("pos-total-count"), totalBill: $("pos-total-bill"),
     totalDiscount: $("pos-total-discount"), totalSubsidy: $("pos-total-subsidy"),
+    totalPay: $("pos-total-pay"), totalVoided: $("pos-total-voided"), shiftLink: $("pos-shift"),
+    historyLink: $("pos-history"),
+    choice: $("pos-choice"), choiceList: $("pos-choice-list"), choiceGo: $("pos-choice-go"),
+    choiceCancel: $("pos-choice-cancel"),
     switchTerminal: $("pos-switch"), dialog: $("pos-void-dialog"), voidForm: $("pos-void-form"),
     voidWhat: $("pos-void-what"), voidReason: $("pos-void-reason"), voidError: $("pos-void-error"),
     voidCancel: $("pos-void-cancel"), voidConfirm: $("pos-void-confirm")
@@ -47,6 +51,7 @@
   var lastItem = null; // the redemption "void the last one" would void
   var voidKey = null;
   var scanner = null;
+  var choosing = null; // the scan that answered offer_choice: its body, to send again with offer_id
 
   // --- small helpers ----------------------------------------------------------------------------
   function store(name, value) {
@@ -158,6 +163,9 @@
       }
       var t = r.body;
       setText(els.where, t.name + (t.place ? " · " + t.place : ""));
+      [els.shiftLink, els.historyLink].forEach(function (link) {
+        if (link) { link.href = link.getAttribute("data-base") + "?terminal_id=" + encodeURIComponent(t.id); }
+      });
       show(els.setup, false);
       show(els.work, true);
       els.bill.focus();
@@ -277,6 +285,10 @@
     return postJson("scan", attempt.body, attempt.key).then(function (r) {
       if (r.status >= 502 && r.status <= 504) { throw new Error("gateway " + r.status); }
       pending = null;
+      if (r.status === 409 && r.body && r.body.code === "offer_choice") {
+        showChoice(attempt.body, r.body);
+        return;
+      }
       if (r.status === 200 && r.body && r.body.ok) {
         approved(r.body, r.replayed);
         els.code.value = "";
@@ -299,8 +311,80 @@
     });
   }
 
+  // --- choosing among several offers --------------------------------------------------------
+  /* The server answered offer_choice: nothing was redeemed and the code is not used up. List
+     the options (best first, preselected); the chosen one goes back with the same code. */
+  function showChoice(body, answer) {
+    var data = answer.data || {};
+    choosing = body;
+    show(els.result, false);
+    els.choiceList.textContent = "";
+    (data.offers || []).forEach(function (o, i) {
+      var label = document.createElement("label");
+      label.className = "pos-choice-item";
+      label.setAttribute("data-testid", "pos-choice-item");
+      label.setAttribute("data-offer-id", String(o.id));
+      var radio = document.createElement("input");
+      radio.type = "radio";
+      radio.name = "offer";
+      radio.value = String(o.id);
+      radio.checked = o.id === data.best_id || (!data.best_id && i === 0);
+      var text = document.createElement("span");
+      text.className = "pos-choice-text";
+      var title = document.createElement("strong");
+      title.textContent = o.title;
+      text.appendChild(title);
+      if (o.id === data.best_id) {
+        var best = document.createElement("span");
+        best.className = "pos-badge pos-badge-best";
+        best.setAttribute("data-testid", "pos-choice-best");
+        best.textContent = msg("best");
+        text.appendChild(best);
+      }
+      var line = document.createElement("span");
+      line.className = "pos-choice-line";
+      line.textContent = (o.summary || "") + " · " + msg("discount") + " " + yuan(o.discount_fen) +
+        " · " + msg("pays") + " " + yuan(o.pay_fen) + (o.ends ? " · " + msg("ends") + " " + o.ends : "");
+      text.appendChild(line);
+      var left = remainingText(o.remaining);
+      if (left) {
+        var rem = document.createElement("span");
+        rem.className = "pos-choice-line";
+        rem.textContent = msg("remaining") + ": " + left;
+        text.appendChild(rem);
+      }
+      label.appendChild(radio);
+      label.appendChild(text);
+      els.choiceList.appendChild(label);
+    });
+    show(els.choice, true);
+    els.choiceGo.focus();
+  }
+
+  function hideChoice() {
+    choosing = null;
+    show(els.choice, false);
+  }
+
+  els.choice.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (busy || !choosing) { return; }
+    var picked = els.choiceList.querySelector("input[name=offer]:checked");
+    if (!picked) { return; }
+    var body = JSON.parse(JSON.stringify(choosing));
+    body.offer_id = Number(picked.value);
+    hideChoice();
+    send({ body: body, key: newKey() });
+  });
+  els.choiceCancel.addEventListener("click", function () {
+    hideChoice();
+    els.code.value = "";
+    els.code.focus();
+  });
+
   function submit() {
     if (busy || !auth) { return; }
+    hideChoice();
     formError("");
     var billText = (els.bill.value || "").trim();
     if (!billText) { formError(msg("amount-required"), els.bill); return; }
@@ -310,7 +394,7 @@
     if (MAX_BILL_FEN && fen > MAX_BILL_FEN) { formError(msg("amount-large"), els.bill); return; }
     var code = codeDigits(els.code.value);
     if (!/^\d{20}$/.test(code)) { formError(msg("code-invalid"), els.code); return; }
-    var body = { code: code, bill: (fen / 100).toFixed(2) };
+    var body = { code: code, bill: (fen / 100).toFixed(2), choose: true };
     if (auth.terminalId) { body.terminal_id = Number(auth.terminalId); }
     var same = pending && JSON.stringify(pending.body) === JSON.stringify(body);
     send(same ? pending : { body: body, key: newKey() });
@@ -391,6 +475,9 @@
       setText(els.totalBill, yuan(t.bill_fen));
       setText(els.totalDiscount, yuan(t.discount_fen));
       setText(els.totalSubsidy, yuan(t.subsidy_fen));
+      setText(els.totalPay, yuan(t.pay_fen));
+      setText(els.totalVoided, t.voided ? t.voided + " " + msg("voided-count") : "");
+      show(els.totalVoided, Boolean(t.voided));
       els.list.textContent = "";
       lastItem = null;
       (data.items || []).forEach(function (it) {
