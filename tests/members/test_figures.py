@@ -276,3 +276,22 @@ def test_the_counts_by_kind_follow_the_registry(town):
     assert selectors.amounts_by_kind(org=town.root, start=start, end=end) == {
         "activities.registration": 1_500
     }
+
+
+def test_a_compensation_is_not_member_activity(town, django_capture_on_commit_callbacks):
+    """The member was not served by a void (staff may make it): no activity is noted for it."""
+    from gonghui.members.activity import forget_seen
+    from gonghui.members.models import MemberActivity
+
+    member = town.members[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        red = benefits.redemption_create(
+            terminal=town.terminal, member=member, bill_fen=5_000, offer_id=None
+        )
+    assert MemberActivity.objects.filter(member=member).count() == 1
+    MemberActivity.objects.all().delete()
+    forget_seen()
+    with django_capture_on_commit_callbacks(execute=True):
+        benefits.redemption_void(redemption=red, actor=None, reason="test")
+    assert ServiceEvent.objects.filter(kind="benefits.redemption_void").exists()
+    assert not MemberActivity.objects.exists()
