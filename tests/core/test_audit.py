@@ -28,7 +28,7 @@ def event():
     member = make_member(union)
     with transaction.atomic():
         return service_event_record(
-            member=member, kind="test.served", source=member, amount_fen=100
+            member=member, kind="assistance.visit", source=member, amount_fen=100
         )
 
 

@@ -284,9 +284,14 @@ def test_service_event_list_read_only_and_scoped(client, world):
 
     with transaction.atomic():
         service_event_record(
-            member=world["alice"], kind="test.lunch", source=world["alice"], amount_fen=1250
+            member=world["alice"],
+            kind="benefits.redemption",
+            source=world["alice"],
+            amount_fen=1250,
         )
-        service_event_record(member=world["stranger"], kind="test.lunch", source=world["stranger"])
+        service_event_record(
+            member=world["stranger"], kind="benefits.redemption", source=world["stranger"]
+        )
     client.force_login(make_staff(world["town"], Role.REVIEWER))
     r = client.get(reverse("admin:members_serviceevent_changelist"))
     assert r.status_code == 200

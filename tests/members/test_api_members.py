@@ -54,7 +54,7 @@ def enrol_payload(world, n: int, **kw) -> dict:
 def test_sign_in_profile_history_sign_out(world, sms_outbox):
     member = make_member(world.union_a, n=501, enterprise=world.enterprise_a)
     service_event_record(
-        member=member, kind="test.visit", source=world.enterprise_a, amount_fen=1500
+        member=member, kind="assistance.visit", source=world.enterprise_a, amount_fen=1500
     )
     c = Client()
     assert get(c, "/me").status_code == 401
@@ -74,7 +74,7 @@ def test_sign_in_profile_history_sign_out(world, sms_outbox):
     )
     assert phone_for(501) not in r.content.decode() and id_number_for(501) not in r.content.decode()
     events = get(c, "/me/events").json()
-    assert [(e["kind"], e["amount_fen"]) for e in events] == [("test.visit", 1500)]
+    assert [(e["kind"], e["amount_fen"]) for e in events] == [("assistance.visit", 1500)]
     assert c.delete(f"{API}/session").status_code == 204
     assert get(c, "/me").status_code == 401
 

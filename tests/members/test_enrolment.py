@@ -15,7 +15,7 @@ from gonghui.core.models import AuditEntry
 from gonghui.core.timeutil import local_today
 from gonghui.members import pii
 from gonghui.members.enrolment import enrolment_approve, enrolment_reject, enrolment_submit
-from gonghui.members.models import Enrolment, Member, MemberHistory
+from gonghui.members.models import Enrolment, Member, MemberHistory, ServiceEvent
 from gonghui.members.otp import otp_request, otp_verify
 from gonghui.members.privacy import PRIVACY_NOTICE_VERSION
 from gonghui.members.selectors import enrolment_queue, union_search
@@ -78,6 +78,13 @@ def test_end_to_end_code_submit_queue_approve(world, sms_outbox):
     assert (enrolment.member, enrolment.reviewed_by) == (member, reviewer)
     assert enrolment.reviewed_at is not None
     assert MemberHistory.objects.filter(member=member, kind="joined", to_org=world.union_a).exists()
+    # joining is a service: one event, at the union joined (docs/figures.md)
+    event = ServiceEvent.objects.get(member=member)
+    assert (event.kind, event.org, event.source_id) == (
+        "members.enrolment",
+        world.union_a,
+        str(enrolment.pk),
+    )
     to, text = sms_outbox[-1]
     assert to == phone and member.member_no in text
     actions = set(AuditEntry.objects.filter(actor=reviewer).values_list("action", flat=True))

@@ -137,7 +137,7 @@ def test_history_newest_first_money_and_shanghai_time(signed_in, member):
 def test_history_is_paginated(signed_in, member):
     base = dt.datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(25):
-        add_event(member, kind="venues.entry", amount_fen=i, at=base + dt.timedelta(hours=i))
+        add_event(member, kind="benefits.redemption", amount_fen=i, at=base + dt.timedelta(hours=i))
     body = text(signed_in.get("/m/history"))
     assert body.count('data-testid="event"') == 20
     assert 'data-testid="next-page"' in body and "Page 1 of 2" in body

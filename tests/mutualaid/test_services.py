@@ -66,6 +66,12 @@ def world():
 def test_batch_enrols_every_active_member_and_issues_the_invoice(world):
     batch = EnrolmentBatch.objects.get(plan=world.plan)
     assert batch.enrolled_count == 2 and batch.skipped_count == 0
+    # each member enrolled is served once (docs/figures.md), at their own union
+    events = ServiceEvent.objects.filter(kind="mutualaid.enrolment")
+    enrolled = AidEnrolment.objects.filter(batch=batch)
+    assert sorted(events.values_list("member_id", "org_id", "source_id")) == sorted(
+        (e.member_id, e.member.org_id, str(e.pk)) for e in enrolled
+    )
     e = enrolment_of(world)
     # ¥50 a share, the employer pays 70 %
     assert (e.premium_fen, e.unit_part_fen, e.member_part_fen) == (5000, 3500, 1500)
@@ -82,6 +88,7 @@ def test_second_batch_skips_enrolled_members_and_enrols_new_ones(world):
     )
     assert (batch.enrolled_count, batch.skipped_count) == (1, 2)
     assert AidEnrolment.objects.filter(member=newcomer).exists()
+    assert ServiceEvent.objects.filter(kind="mutualaid.enrolment").count() == 3
     assert batch.invoice.member_count == 1
 
 

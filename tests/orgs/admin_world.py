@@ -44,7 +44,9 @@ def build_tree(label: str) -> Tree:
     ent = EnterpriseFactory(union=union, name=f"{label}企业有限公司")
     member = make_member(union)
     with transaction.atomic():
-        event = service_event_record(member=member, kind="test.served", source=ent, amount_fen=1200)
+        event = service_event_record(
+            member=member, kind="assistance.visit", source=ent, amount_fen=1200
+        )
         entry = audit_record(actor=None, action="test.seeded", obj=ent, org=union)
     other_staff = make_staff(union, Role.REVIEWER)
     # Objects of the members app's other models, so that their console pages (written by

@@ -24,6 +24,8 @@ def test_demo_steps_are_idempotent():
     assert ServiceEvent.objects.filter(kind__startswith="assistance.").count() == 5
     assert RightsCase.objects.count() == 3 and CaseParty.objects.count() == 2
     assert CollectiveContract.objects.count() >= 3
-    assert ServiceEvent.objects.filter(kind="rights.case_closed").count() == 3
+    # the closed collective case: its applicant's case, and its two parties (docs/figures.md)
+    assert ServiceEvent.objects.filter(kind="rights.case_closed").count() == 1
+    assert ServiceEvent.objects.filter(kind="rights.collective_closed").count() == 2
     assert assistance_step.load() == 0
     assert rights_step.load() == 0

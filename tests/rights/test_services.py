@@ -53,6 +53,9 @@ def test_member_intake_numbers_step_and_due_date(world):
         days=case.step.due_days
     )
     assert case.entries.get().kind == CaseEntry.Kind.CREATED
+    # a member's case is counted once, at its intake (docs/figures.md)
+    event = ServiceEvent.objects.get(kind="rights.intake")
+    assert (event.member, event.org, event.source_id) == (world.member, world.union, str(case.pk))
     second = intake(world.member).case
     assert int(second.number[-6:]) == int(case.number[-6:]) + 1
 
@@ -79,6 +82,7 @@ def test_anonymous_intake_and_tracking(world):
         with pytest.raises(Refused) as exc:
             services.case_track(number=number, access_code=code)
         assert exc.value.status == 404
+    assert not ServiceEvent.objects.exists()  # an anonymous intake has no member, no event
     member_case = intake(world.member).case
     with pytest.raises(Refused):  # a member's case has no access code
         services.case_track(number=member_case.number, access_code="")
@@ -240,9 +244,12 @@ def test_collective_case(world, boss):
     assert intake(mates[0]).open_cases == [case.number]
     case = services.case_close(case=case, outcome="resolved", actor=boss)
     assert case.amount_recovered_fen == 1_200_003
-    events = ServiceEvent.objects.filter(kind="rights.case_closed")
-    assert events.count() == 4  # the applicant and three parties
-    assert sorted(events.values_list("amount_fen", flat=True)) == [0, 400_000, 400_001, 400_002]
+    # the applicant's case closes (its amount is the parties'), each party is counted once
+    closed = ServiceEvent.objects.get(kind="rights.case_closed")
+    assert closed.member_id == case.member_id and closed.amount_fen == 0
+    events = ServiceEvent.objects.filter(kind="rights.collective_closed")
+    assert sorted(events.values_list("member_id", flat=True)) == sorted(m.pk for m in mates)
+    assert sorted(events.values_list("amount_fen", flat=True)) == [400_000, 400_001, 400_002]
 
 
 def test_collective_case_needs_an_employer(boss):

@@ -112,6 +112,9 @@ def test_members_of_a_booking_union_enter_on_its_booking(gate, venue, union, oth
     assert scan(gate, deeper, "u-2").status == 200
     assert scan(gate, outsider, "u-3").body["code"] == "no_booking"
     assert Entry.objects.filter(booking=booking).count() == 2
+    # the union's booking has no event: each entry on it is the service (docs/figures.md)
+    kinds = ServiceEvent.objects.values_list("kind", flat=True)
+    assert sorted(kinds) == ["venues.group_entry", "venues.group_entry"]
     assert scan(gate, inside, "u-4").body["code"] == "already_entered"
     booking.refresh_from_db()
     assert booking.status == Booking.Status.ATTENDED

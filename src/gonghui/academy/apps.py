@@ -22,5 +22,7 @@ class AcademyConfig(AppConfig):
             url_name="academy:list",
             order=45,
         )
-        servicekinds.register("academy.lesson_completed", _("Lesson completed"))
-        servicekinds.register("academy.certificate", _("Certificate issued"))
+        # The rules of counting: docs/figures.md. Each lesson studied counts; the certificate
+        # that closes the lessons does not count again.
+        servicekinds.register("academy.lesson_completed", _("Lesson completed"), counts=True)
+        servicekinds.register("academy.certificate", _("Certificate issued"), counts=False)

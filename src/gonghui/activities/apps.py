@@ -40,8 +40,23 @@ class ActivitiesConfig(AppConfig):
 
         from gonghui.members import servicekinds
 
-        servicekinds.register("activities.registration", _("Activity sign-up"))
-        servicekinds.register("activities.checkin", _("Activity check-in"))
+        # The rules of counting: docs/figures.md. A registration that holds a place counts
+        # (with its subsidy); the check-in on it does not count again.
+        servicekinds.register(
+            "activities.registration",
+            _("Activity sign-up"),
+            counts=True,
+            amount=servicekinds.Amount.SPENT,
+            cancelled_by="activities.registration_cancelled",
+        )
+        servicekinds.register(
+            "activities.registration_cancelled",
+            _("Activity sign-up cancelled"),
+            counts=False,
+            amount=servicekinds.Amount.SPENT,
+            compensates="activities.registration",
+        )
+        servicekinds.register("activities.checkin", _("Activity check-in"), counts=False)
 
         from gonghui.members import attendance
 

@@ -32,8 +32,19 @@ class AssistanceConfig(AppConfig):
 
         from gonghui.members import servicekinds
 
-        servicekinds.register("assistance.visit", _("Hardship visit"))
-        servicekinds.register("assistance.grant", _("Hardship grant"))
+        # The rules of counting: docs/figures.md.
+        servicekinds.register(
+            "assistance.visit",
+            _("Hardship visit"),
+            counts=True,
+            amount=servicekinds.Amount.SPENT,
+        )
+        servicekinds.register(
+            "assistance.grant",
+            _("Hardship grant"),
+            counts=True,
+            amount=servicekinds.Amount.SPENT,
+        )
 
         from gonghui.core import sealed
 

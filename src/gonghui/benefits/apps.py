@@ -33,5 +33,19 @@ class BenefitsConfig(AppConfig):
 
         from gonghui.members import servicekinds
 
-        servicekinds.register("benefits.redemption", _("Merchant discount"))
-        servicekinds.register("benefits.redemption_void", _("Discount voided"))
+        # The rules of counting: docs/figures.md. The amount is the union's subsidy (0 when
+        # the merchant pays the discount); a void cancels the redemption and its subsidy.
+        servicekinds.register(
+            "benefits.redemption",
+            _("Merchant discount"),
+            counts=True,
+            amount=servicekinds.Amount.SPENT,
+            cancelled_by="benefits.redemption_void",
+        )
+        servicekinds.register(
+            "benefits.redemption_void",
+            _("Discount voided"),
+            counts=False,
+            amount=servicekinds.Amount.SPENT,
+            compensates="benefits.redemption",
+        )

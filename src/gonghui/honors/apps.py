@@ -17,7 +17,9 @@ class HonorsConfig(AppConfig):
 
         from gonghui.members import servicekinds
 
-        servicekinds.register("honors.volunteer_service", _("Volunteer service"))
+        # The rules of counting: docs/figures.md. The volunteer gives the service (their
+        # figure is hours); a volunteer activity is counted at its sign-up in activities.
+        servicekinds.register("honors.volunteer_service", _("Volunteer service"), counts=False)
 
         from gonghui.members import attendance, h5menu
 

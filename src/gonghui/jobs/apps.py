@@ -41,5 +41,17 @@ class JobsConfig(AppConfig):
 
         from gonghui.members import servicekinds
 
-        servicekinds.register("jobs.application", _("Job application"))
-        servicekinds.register("jobs.fair_checkin", _("Job fair check-in"))
+        # The rules of counting: docs/figures.md (a test compares its table to this registry).
+        servicekinds.register(
+            "jobs.application",
+            _("Job application"),
+            counts=True,
+            cancelled_by="jobs.application_withdrawn",
+        )
+        servicekinds.register(
+            "jobs.application_withdrawn",
+            _("Job application withdrawn"),
+            counts=False,
+            compensates="jobs.application",
+        )
+        servicekinds.register("jobs.fair_checkin", _("Job fair check-in"), counts=True)

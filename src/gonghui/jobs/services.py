@@ -18,7 +18,7 @@ from gonghui.core.errors import NotFound, Refused
 from gonghui.core.skills import SkillLevel
 from gonghui.core.timeutil import local_today, now
 from gonghui.members.models import Member
-from gonghui.members.services import service_event_record
+from gonghui.members.services import service_event_compensate, service_event_record
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import can
 
@@ -402,6 +402,8 @@ def application_transition(
         note=note,
         at=at,
     )
+    if to_status == S.WITHDRAWN:  # the application no longer counts (docs/figures.md)
+        service_event_compensate(kind="jobs.application_withdrawn", source=app, occurred_at=at)
     if actor is not None:
         audit_record(
             actor=actor,

@@ -16,3 +16,13 @@ class MembersConfig(AppConfig):
         pii = {"id_number_cipher": PURPOSE_ID_NUMBER, "phone_cipher": PURPOSE_PHONE}
         sealed.register_columns(Member, {**pii, "birth_date_cipher": PURPOSE_BIRTH_DATE})
         sealed.register_columns(Enrolment, pii)
+
+        from django.core import checks
+
+        from . import servicekinds
+
+        # The rules of counting: docs/figures.md. Joining the union (入会) is a service: one
+        # event when the application is approved (members created by staff or a roster import
+        # leave none).
+        servicekinds.register("members.enrolment", _("Joined the union"), counts=True)
+        checks.register(servicekinds.system_check)

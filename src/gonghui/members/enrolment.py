@@ -27,7 +27,7 @@ from . import pii
 from .models import EmploymentType, Enrolment, GigTrade, Member
 from .otp import clean_phone
 from .privacy import PRIVACY_NOTICE_VERSION
-from .services import member_create
+from .services import member_create, service_event_record
 
 log = logging.getLogger("gonghui.members.enrolment")
 
@@ -399,6 +399,9 @@ def enrolment_approve(*, enrolment: Enrolment, actor: Any, ip: str | None = None
         locked.reviewed_at = now()
         locked.member = member
         locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "member"])
+        service_event_record(
+            member=member, kind="members.enrolment", source=locked, occurred_at=locked.reviewed_at
+        )
         audit_record(
             actor=actor,
             action="members.enrolment.approve",

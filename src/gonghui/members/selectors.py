@@ -6,7 +6,23 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from gonghui.core.identifiers import (
     InvalidIdentifier,
@@ -17,7 +33,7 @@ from gonghui.core.identifiers import (
 from gonghui.orgs.models import Enterprise, Org
 from gonghui.orgs.scoping import scope
 
-from . import pii
+from . import pii, servicekinds
 from .models import Enrolment, GigTrade, Member, MemberActivity, ServiceEvent, TransferRequest
 
 MAX_LIMIT = 100
@@ -168,6 +184,97 @@ def union_contact(org: Org) -> Org:
         return org
     above = org.get_ancestors().exclude(contact_phone="").order_by("-depth").first()
     return above or org
+
+
+# --- figures: the counting rules of docs/figures.md ---------------------------------------------
+
+
+def _events(org: Org | None, start: dt.datetime, end: dt.datetime) -> QuerySet[ServiceEvent]:
+    """Events that occurred in [start, end) at ``org`` or below it (None: everywhere)."""
+    events = ServiceEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    if org is not None:
+        events = events.filter(org__path__startswith=org.path)
+    return events
+
+
+def _with_compensation(events: QuerySet[ServiceEvent]) -> QuerySet[ServiceEvent]:
+    """Alias ``cancel_kind``: the compensating kind that would cancel each event ('' if none)."""
+    pairs = servicekinds.cancellations()
+    return events.alias(
+        cancel_kind=Case(
+            *[When(kind=kind, then=Value(cancel)) for kind, cancel in pairs.items()],
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )
+
+
+def _compensation() -> QuerySet[ServiceEvent]:
+    """The compensating event of the outer event (at most one: the key is kind + source)."""
+    return ServiceEvent.objects.filter(
+        kind=OuterRef("cancel_kind"),
+        source_type=OuterRef("source_type"),
+        source_id=OuterRef("source_id"),
+    )
+
+
+def person_times_by_kind(
+    *, org: Org | None, start: dt.datetime, end: dt.datetime
+) -> dict[str, int]:
+    """Person-times (人次) served in [start, end) at ``org``'s subtree, by counting kind.
+
+    An event of a counting kind is one person-time, unless its compensating event exists (at
+    any time: a registration cancelled later no longer counts in the month it was made). The
+    event's own org and time place it; members imports no service app, the registry decides."""
+    counting = servicekinds.counting_kinds()
+    rows = (
+        _with_compensation(_events(org, start, end).filter(kind__in=counting))
+        .filter(~Exists(_compensation()))
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["kind"]: row["n"] for row in rows}
+
+
+def person_times(*, org: Org | None, start: dt.datetime, end: dt.datetime) -> int:
+    """Person-times (人次) served in [start, end) at ``org``'s subtree (docs/figures.md)."""
+    return sum(person_times_by_kind(org=org, start=start, end=end).values())
+
+
+def amounts_by_kind(*, org: Org | None, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+    """Amounts (fen) in [start, end) at ``org``'s subtree by kind, net of compensations.
+
+    Only kinds whose amount means something (spent, recovered) and that are not compensations
+    themselves: a compensation is netted into the event it cancels, at that event's org and
+    time, like the counts."""
+    kinds = [s.kind for s in servicekinds.specs() if s.amount != servicekinds.Amount.NONE]
+    kinds = [k for k in kinds if not servicekinds.spec(k).is_compensation]
+    compensated = Coalesce(
+        Subquery(_compensation().values("amount_fen")[:1]),
+        Value(0),
+        output_field=BigIntegerField(),
+    )
+    rows = (
+        _with_compensation(_events(org, start, end).filter(kind__in=kinds))
+        .values("kind")
+        .annotate(total=Sum(F("amount_fen") + compensated))
+        .order_by()
+    )
+    return {row["kind"]: row["total"] or 0 for row in rows}
+
+
+def amounts(
+    *, org: Org | None, start: dt.datetime, end: dt.datetime
+) -> dict[servicekinds.Amount, int]:
+    """Amounts (fen) in [start, end) at ``org``'s subtree by meaning (spent, recovered), net of
+    compensations (docs/figures.md). Every meaning but ``none`` is present, 0 if nothing."""
+    out: dict[servicekinds.Amount, int] = {
+        m: 0 for m in servicekinds.Amount if m != servicekinds.Amount.NONE
+    }
+    for kind, total in amounts_by_kind(org=org, start=start, end=end).items():
+        out[servicekinds.spec(kind).amount] += total
+    return out
 
 
 # --- member activity (日活 / 月活) --------------------------------------------------------------

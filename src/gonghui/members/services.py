@@ -21,7 +21,7 @@ from gonghui.core.sequences import sequence_take
 from gonghui.core.timeutil import local_today, now
 from gonghui.orgs.models import Enterprise, Org
 
-from . import pii
+from . import pii, servicekinds
 from .activity import Via, activity_note_on_commit
 from .models import (
     ADDRESS_MAX_LENGTH,
@@ -150,7 +150,11 @@ def service_event_record(
 ) -> ServiceEvent:
     """Append one ServiceEvent for a served instance; a repeat for the same source counts once.
 
-    Call inside the transaction that records the service itself."""
+    Call inside the transaction that records the service itself. ``kind`` must be registered
+    (``members.servicekinds``) and ``amount_fen`` must fit its rule; otherwise ``LookupError`` /
+    ``ValueError`` (a programming error: no statement is run). A cancellation is written with
+    :func:`service_event_compensate`."""
+    servicekinds.amount_check(kind, amount_fen)
     event = ServiceEvent(
         member=member,
         org=org or member.org,
@@ -169,6 +173,60 @@ def service_event_record(
     return ServiceEvent.objects.get(
         kind=kind, source_type=event.source_type, source_id=event.source_id
     )
+
+
+def service_events_record_many(
+    *, kind: str, items: list[tuple[Member, Any]], org: Org | None = None, at: dt.datetime
+) -> int:
+    """Append one ServiceEvent of ``kind`` per (member, source) in one statement (a batch, e.g.
+    a roster enrolled at once); repeats are skipped. Returns how many rows were offered."""
+    servicekinds.amount_check(kind, 0)
+    events = [
+        ServiceEvent(
+            member=member,
+            org_id=org.pk if org is not None else member.org_id,
+            kind=kind,
+            amount_fen=0,
+            source_type=source._meta.label_lower,
+            source_id=str(source.pk),
+            occurred_at=at,
+        )
+        for member, source in items
+    ]
+    ServiceEvent.objects.bulk_create(events, ignore_conflicts=True, batch_size=1000)
+    return len(events)
+
+
+def service_event_compensate(
+    *, kind: str, source: Any, occurred_at: dt.datetime | None = None
+) -> ServiceEvent | None:
+    """Append the compensating event ``kind`` for the event it cancels on ``source``.
+
+    ``kind`` is registered with ``compensates=`` the original kind. The compensation carries the
+    original's member and org and the negative of its amount, so that figures net out wherever
+    the original was counted. None when no original was written (nothing to cancel: e.g. a
+    waitlisted registration). Call inside the transaction of the cancellation."""
+    rule = servicekinds.spec(kind)
+    if rule.compensates is None:
+        raise ValueError(f"{kind} is not a compensating kind")
+    source_type, source_id = source._meta.label_lower, str(source.pk)
+    original = ServiceEvent.objects.filter(
+        kind=rule.compensates, source_type=source_type, source_id=source_id
+    ).first()
+    if original is None:
+        return None
+    event = ServiceEvent(
+        member_id=original.member_id,
+        org_id=original.org_id,
+        kind=kind,
+        amount_fen=-original.amount_fen,
+        source_type=source_type,
+        source_id=source_id,
+        occurred_at=occurred_at or now(),
+    )
+    if insert_or_skip(event):
+        return event
+    return ServiceEvent.objects.get(kind=kind, source_type=source_type, source_id=source_id)
 
 
 # --- the member's own profile ------------------------------------------------------------------

@@ -36,7 +36,14 @@ class MutualAidConfig(AppConfig):
 
         from gonghui.members import servicekinds
 
-        servicekinds.register("mutualaid.claim_paid", _("Mutual-aid claim paid"))
+        # The rules of counting: docs/figures.md.
+        servicekinds.register("mutualaid.enrolment", _("Mutual-aid enrolment"), counts=True)
+        servicekinds.register(
+            "mutualaid.claim_paid",
+            _("Mutual-aid claim paid"),
+            counts=True,
+            amount=servicekinds.Amount.SPENT,
+        )
 
         from gonghui.core import sealed
 

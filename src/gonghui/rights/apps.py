@@ -29,8 +29,23 @@ class RightsConfig(AppConfig):
 
         from gonghui.members import servicekinds
 
-        servicekinds.register("rights.consultation", _("Legal consultation"))
-        servicekinds.register("rights.case_closed", _("Rights case closed"))
+        # The rules of counting: docs/figures.md. A member's case counts once, at its intake;
+        # the answer and the closing of that case do not count again. The members of a
+        # collective case are counted when it closes (one event each, with their amount).
+        servicekinds.register("rights.intake", _("Rights case received"), counts=True)
+        servicekinds.register("rights.consultation", _("Legal consultation"), counts=False)
+        servicekinds.register(
+            "rights.case_closed",
+            _("Rights case closed"),
+            counts=False,
+            amount=servicekinds.Amount.RECOVERED,
+        )
+        servicekinds.register(
+            "rights.collective_closed",
+            _("Collective case closed"),
+            counts=True,
+            amount=servicekinds.Amount.RECOVERED,
+        )
 
         from gonghui.core import sealed
 

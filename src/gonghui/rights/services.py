@@ -196,6 +196,8 @@ def case_intake(
         due_on=_due(steps[0], today),
     )
     _entry(case, CaseEntry.Kind.CREATED, steps[0].name, actor, public=True)
+    if member is not None:  # an anonymous intake has no member and no event (docs/figures.md)
+        service_event_record(member=member, kind="rights.intake", source=case, org=home)
     if _staff(actor) is not None:
         audit_record(actor=actor, action="rights.case.create", obj=case, org=home)
     warning = open_cases_of(member, exclude_pk=case.pk) if member is not None else []
@@ -401,7 +403,7 @@ def case_close(
     for party in parties:
         service_event_record(
             member=party.member,
-            kind="rights.case_closed",
+            kind="rights.collective_closed",
             source=party,
             amount_fen=party.amount_recovered_fen,
             org=locked.org,

@@ -39,5 +39,21 @@ class VenuesConfig(AppConfig):
 
         from gonghui.members import servicekinds
 
-        servicekinds.register("venues.booking", _("Venue booking"))
-        servicekinds.register("venues.entry", _("Venue entry"))
+        # The rules of counting: docs/figures.md. A member's booking counts; entering on it
+        # does not count again. Entering on the union's booking counts (it has no event).
+        servicekinds.register(
+            "venues.booking",
+            _("Venue booking"),
+            counts=True,
+            cancelled_by="venues.booking_cancelled",
+        )
+        servicekinds.register(
+            "venues.booking_cancelled",
+            _("Venue booking cancelled"),
+            counts=False,
+            compensates="venues.booking",
+        )
+        servicekinds.register("venues.entry", _("Venue entry"), counts=False)
+        servicekinds.register(
+            "venues.group_entry", _("Venue entry on the union's booking"), counts=True
+        )

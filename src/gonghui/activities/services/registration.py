@@ -29,7 +29,7 @@ from ._common import (
     _require,
     _take_place,
 )
-from .subsidies import _place_granted, _subsidy_release
+from .subsidies import _place_granted, _place_released
 
 
 def _already_registered() -> Refused:
@@ -248,7 +248,7 @@ def registration_cancel(
         reg.reason = (reason or "").strip()[:200]
         reg.save(update_fields=["status", "reason"])
         if held:
-            _subsidy_release(reg, actor=actor)
+            _place_released(reg, actor=actor)
             head = None
             if locked_session.starts_at > now:
                 head = (

@@ -12,7 +12,7 @@ from gonghui.core import timeutil
 from gonghui.core.errors import Refused
 from gonghui.funds import services as funds
 from gonghui.funds.models import AccountKind, LedgerTransaction
-from gonghui.members.services import service_event_record
+from gonghui.members.services import service_event_compensate, service_event_record
 
 from ..models import Activity, Registration
 
@@ -66,6 +66,13 @@ def _place_granted(reg: Registration, *, tolerate_budget: bool = False) -> None:
         org=activity.org,
         occurred_at=timeutil.now(),
     )
+
+
+def _place_released(reg: Registration, *, actor: Any) -> None:
+    """A registration that held a place is cancelled: the compensating event cancels its count
+    and its subsidy in the figures, and the subsidy goes back to the budget through the ledger."""
+    service_event_compensate(kind="activities.registration_cancelled", source=reg)
+    _subsidy_release(reg, actor=actor)
 
 
 def _subsidy_release(reg: Registration, *, actor: Any) -> None:

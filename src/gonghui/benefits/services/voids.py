@@ -15,7 +15,7 @@ from gonghui.core.db import service_atomic
 from gonghui.core.errors import NotFound, Refused
 from gonghui.core.timeutil import SHANGHAI, now
 from gonghui.funds import services as funds
-from gonghui.members.services import service_event_record
+from gonghui.members.services import service_event_compensate
 
 from ..models import MemberOfferUsage, Offer, Redemption
 from ..pricing import period_starts
@@ -105,13 +105,8 @@ def redemption_void(
     locked.save(
         update_fields=["status", "void_txn", "void_reason", "void_key", "voided_at", "voided_by"]
     )
-    service_event_record(
-        member=locked.member,
-        kind=EVENT_VOID,
-        source=locked,
-        amount_fen=-locked.subsidy_fen,
-        occurred_at=at,
-    )
+    # Cancels the redemption's event: its member, org and the negative of its subsidy.
+    service_event_compensate(kind=EVENT_VOID, source=locked, occurred_at=at)
     audit_record(
         actor=actor,
         action="benefits.redemption.void",

@@ -18,6 +18,7 @@ from gonghui.core.timeutil import local_today, now, to_local
 from gonghui.funds.models import AccountKind
 from gonghui.funds.services import account_open, transaction_post
 from gonghui.members.models import Member
+from gonghui.members.services import service_events_record_many
 from gonghui.orgs.models import Enterprise, Org
 
 from ..models import AidEnrolment, AidPlan, EnrolmentBatch, PaidBy, PremiumInvoice
@@ -157,6 +158,9 @@ def enrolment_batch_create(
         if m.pk not in already
     ]
     AidEnrolment.objects.bulk_create(rows)
+    service_events_record_many(
+        kind="mutualaid.enrolment", items=[(row.member, row) for row in rows], at=when
+    )
     batch.enrolled_count = len(rows)
     batch.skipped_count = len(chosen) - len(rows)
     batch.save(update_fields=["enrolled_count", "skipped_count"])

@@ -16,7 +16,7 @@ from gonghui.core.actors import is_staff_actor
 from gonghui.core.audit import audit_record
 from gonghui.core.errors import NotFound, Refused
 from gonghui.members.models import Member
-from gonghui.members.services import service_event_record
+from gonghui.members.services import service_event_compensate, service_event_record
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import can
 
@@ -325,6 +325,10 @@ def booking_cancel(
         if booking.slot_id is not None:
             Slot.objects.filter(pk=booking.slot_id, places_left__lt=F("capacity")).update(
                 places_left=F("places_left") + 1
+            )
+        if booking.member_id is not None:
+            service_event_compensate(
+                kind="venues.booking_cancelled", source=booking, occurred_at=now
             )
         if actor is not None:
             audit_record(

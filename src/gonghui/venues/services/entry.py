@@ -82,6 +82,13 @@ def entry_record(
         Booking.objects.filter(pk=booking.pk, status=Booking.Status.ACTIVE).update(
             status=Booking.Status.ATTENDED, entered_at=now
         )
-        service_event_record(member=member, kind="venues.entry", source=entry, occurred_at=now)
+        # Entering on one's own booking is not counted again; on the union's booking it is the
+        # service (that booking has no member and no event): docs/figures.md.
+        service_event_record(
+            member=member,
+            kind="venues.entry" if booking.member_id == member.pk else "venues.group_entry",
+            source=entry,
+            occurred_at=now,
+        )
     entry.booking = booking
     return entry
