@@ -166,3 +166,20 @@ def test_concurrent_notes_of_one_member_make_exactly_one_row(monkeypatch):
         t.join()
     assert made.count(True) == 1
     assert MemberActivity.objects.filter(member=member).count() == 1
+
+
+def test_a_failed_mark_does_not_fail_the_request_and_is_tried_again(tree, monkeypatch):
+    from django.db import DatabaseError
+
+    _root, a, _b = tree
+    member = make_member(a)
+    real = activity.insert_or_skip
+
+    def broken(obj):
+        raise DatabaseError("database went away")
+
+    monkeypatch.setattr(activity, "insert_or_skip", broken)
+    assert activity.activity_note(member_id=member.pk, org_id=a.pk, via=Via.SCAN) is False
+    monkeypatch.setattr(activity, "insert_or_skip", real)
+    assert activity.activity_note(member_id=member.pk, org_id=a.pk, via=Via.SCAN) is True
+    assert MemberActivity.objects.count() == 1

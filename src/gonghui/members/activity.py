@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
 
 from gonghui.core.db import insert_or_skip
@@ -58,13 +58,27 @@ def activity_note(*, member_id: int, org_id: int, via: str, at: dt.datetime | No
         fresh = True
     made = False
     if fresh:
-        made = insert_or_skip(
-            MemberActivity(member_id=member_id, day=day, org_id=org_id, via=via, first_at=at)
-        )
+        try:
+            made = insert_or_skip(
+                MemberActivity(member_id=member_id, day=day, org_id=org_id, via=via, first_at=at)
+            )
+        except DatabaseError:
+            # The service itself is done and committed: a lost activity mark must not turn its
+            # answer into an error. The next request or scan of the day marks it again.
+            log.exception("member activity: not recorded for member %s on %s", member_id, day)
+            _forget_cache(member_id, day)
+            return False
     if len(_seen) >= _SEEN_MAX:
         _seen.clear()
     _seen.add(pair)
     return made
+
+
+def _forget_cache(member_id: int, day: dt.date) -> None:
+    try:
+        cache.delete(_cache_key(member_id, day))
+    except Exception:  # the cache is down too: nothing to forget
+        log.debug("member activity: cache unavailable", exc_info=True)
 
 
 def activity_note_on_commit(
