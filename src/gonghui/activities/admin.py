@@ -148,6 +148,7 @@ class SessionAdmin(ScopedAdmin):
         "checkin_link",
     ]
     list_filter = ["activity__kind"]
+    list_select_related = ["activity"]  # the session's name starts with its activity's title
     search_fields = ["activity__title", "place"]
     readonly_fields = ["places_left", "waitlist_counter", "attendance_closed_at"]
     actions = [
