@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -57,15 +57,30 @@ def Yuan(header: Any, value: str | Callable[[Any], Any]) -> Column:  # noqa: N80
     return Column(header, value, yuan=True)
 
 
-def columns_problem(columns: Sequence[Column]) -> str | None:
+def _sealed(model: type[models.Model] | None, path: str) -> bool:
+    """Does the dotted ``path`` from ``model`` reach a sealed field (or its ciphertext)?"""
+    for part in path.split("."):
+        if part.endswith("_masked"):
+            return False
+        if any(name in part for name in SEALED_NAMES):
+            return True
+        if model is None:
+            return False
+        try:
+            field = model._meta.get_field(part)
+        except Exception:  # noqa: BLE001 - a property or method: nothing more to look up
+            return False
+        if "Sealed" in type(field).__name__:
+            return True
+        model = field.related_model if field.is_relation else None
+    return False
+
+
+def columns_problem(model: type[models.Model] | None, columns: Sequence[Column]) -> str | None:
     """Why these columns must not be exported (a sealed field read), or None."""
     for col in columns:
-        if isinstance(col.value, str):
-            last = col.value.split(".")[-1]
-            if last.endswith("_masked"):
-                continue
-            if any(name in last for name in SEALED_NAMES):
-                return f"export column {col.value!r} reads a sealed field; export the _masked one"
+        if isinstance(col.value, str) and _sealed(model, col.value):
+            return f"export column {col.value!r} reads a sealed field; export the _masked one"
     return None
 
 
@@ -109,17 +124,21 @@ def _audit_org(request: HttpRequest, capability: str) -> Org | None:
 
 
 def export_workbook(
-    *, request: HttpRequest, queryset: QuerySet, columns: Sequence[Column], capability: str
+    *,
+    request: HttpRequest,
+    model: type[models.Model],
+    rows: Iterable[Any],
+    columns: Sequence[Column],
+    capability: str,
 ) -> tuple[bytes, int]:
-    """Write ``queryset`` (already scoped) with ``columns``; audit it in the same transaction.
-
-    Returns the workbook's bytes and the number of rows."""
+    """Write ``rows`` (of ``model``'s list, already scoped) with ``columns``; audit the export
+    in the same transaction as the rows are read. Returns the workbook's bytes and the count."""
     from gonghui.core.xlsx import workbook
 
-    problem = columns_problem(columns)
+    row_model = rows.model if isinstance(rows, QuerySet) else None
+    problem = columns_problem(row_model, columns)
     if problem:
         raise ValueError(problem)
-    model = queryset.model
     buf = io.BytesIO()
     with transaction.atomic():
         wb = workbook(buf)
@@ -127,7 +146,7 @@ def export_workbook(
         ws = wb.add_worksheet(str(model._meta.verbose_name_plural)[:31])
         ws.write_row(0, 0, [str(col.header) for col in columns])
         n = 0
-        for obj in queryset.iterator(chunk_size=500) if not _prefetches(queryset) else queryset:
+        for obj in rows:
             n += 1
             for c, col in enumerate(columns):
                 raw = _read(obj, col.value)
@@ -147,22 +166,13 @@ def export_workbook(
     return buf.getvalue(), n
 
 
-def _prefetches(queryset: QuerySet) -> bool:
-    return bool(getattr(queryset, "_prefetch_related_lookups", ()))
-
-
 @admin.action(description=gettext_lazy("Export to Excel (.xlsx)"), permissions=["view"])
 def export_xlsx(modeladmin: Any, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
     """The admin action: the selected (scoped) rows as .xlsx, audited."""
-    qs = queryset
-    related = getattr(modeladmin, "export_select_related", ())
-    if related:
-        qs = qs.select_related(*related)
-    if not qs.query.order_by:
-        qs = qs.order_by(*(modeladmin.get_ordering(request) or ("-pk",)))
     body, _rows = export_workbook(
         request=request,
-        queryset=qs,
+        model=queryset.model,
+        rows=modeladmin.export_rows(request, queryset),
         columns=modeladmin.export_columns,
         capability=modeladmin.view_capability,
     )
