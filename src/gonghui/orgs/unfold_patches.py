@@ -24,6 +24,7 @@ def _cached(original: Callable[[Any], Iterator[dict[str, Any]]]) -> Callable[[An
         return iter(headers)
 
     result_headers.gonghui_cached = True  # type: ignore[attr-defined]
+    result_headers.__wrapped__ = original  # type: ignore[attr-defined]
     return result_headers
 
 
