@@ -386,7 +386,6 @@ GONGHUI_CODES_LOCK_MAX_SECONDS = env_int("GONGHUI_CODES_LOCK_MAX_SECONDS", 24 * 
 GONGHUI_CERTIFICATE_FONT = env("GONGHUI_CERTIFICATE_FONT", "") or ""
 
 
-
 def _console_static(path: str) -> Any:
     """A static file of the console, resolved when a page is rendered (unfold calls it)."""
 

@@ -43,6 +43,7 @@ pytestmark = pytest.mark.django_db
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 EXPORTING = {
     Redemption,
     AidClaim,

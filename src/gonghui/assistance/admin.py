@@ -20,7 +20,7 @@ from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
-from gonghui.orgs.console_export import Column, Yuan
+from gonghui.orgs.console_export import Column
 from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, visible_orgs

@@ -138,8 +138,10 @@ class ScopedAdmin(ModelAdmin):
     # --- the export action ----------------------------------------------------------------
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
-        if self.export_columns and IS_POPUP_VAR not in request.GET and self.has_view_permission(
-            request
+        if (
+            self.export_columns
+            and IS_POPUP_VAR not in request.GET
+            and self.has_view_permission(request)
         ):
             actions["export_xlsx"] = self.get_action(export_xlsx)
         return actions

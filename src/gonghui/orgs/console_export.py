@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -52,7 +53,7 @@ class Column:
     yuan: bool = False  # an integer amount in fen, written in yuan (0.00)
 
 
-def Yuan(header: Any, value: str | Callable[[Any], Any]) -> Column:  # noqa: N802 - reads as a type
+def Yuan(header: Any, value: str | Callable[[Any], Any]) -> Column:
     """A column of an amount in fen, written as a number of yuan with two decimals."""
     return Column(header, value, yuan=True)
 
@@ -68,7 +69,7 @@ def _sealed(model: type[models.Model] | None, path: str) -> bool:
             return False
         try:
             field = model._meta.get_field(part)
-        except Exception:  # noqa: BLE001 - a property or method: nothing more to look up
+        except FieldDoesNotExist:  # a property or method: nothing more to look up
             return False
         if "Sealed" in type(field).__name__:
             return True
