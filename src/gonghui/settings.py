@@ -15,6 +15,7 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -385,10 +386,40 @@ GONGHUI_CODES_LOCK_MAX_SECONDS = env_int("GONGHUI_CODES_LOCK_MAX_SECONDS", 24 * 
 # usual system paths (academy.pdffont, docs/academy.md).
 GONGHUI_CERTIFICATE_FONT = env("GONGHUI_CERTIFICATE_FONT", "") or ""
 
+
+def _console_static(path: str) -> Any:
+    """A static file of the console, resolved when a page is rendered (unfold calls it)."""
+
+    def url(request: Any) -> str:
+        from django.templatetags.static import static
+
+        return static(path)
+
+    return url
+
+
+# The console (unfold): union red (#C8102E at 600) as its primary palette, the deployment's name
+# under the header, and the console's own stylesheet (orgs/static/orgs/console.css).
+UNION_RED = {
+    "50": "#fef2f3",
+    "100": "#fde3e6",
+    "200": "#fbccd2",
+    "300": "#f7a1ad",
+    "400": "#f0677c",
+    "500": "#e33a55",
+    "600": "#c8102e",
+    "700": "#a80d27",
+    "800": "#8c0f25",
+    "900": "#771124",
+    "950": "#42040f",
+}
 UNFOLD = {
     "SITE_TITLE": "工惠码 · Gonghui",
     "SITE_HEADER": "工惠码",
+    "SITE_SUBHEADER": GONGHUI_DEPLOYMENT_NAME,
     "SITE_SYMBOL": "badge",
+    "COLORS": {"primary": UNION_RED},
+    "STYLES": [_console_static("orgs/console.css")],
     "SHOW_LANGUAGES": True,
     "LOGIN": {"form": "gonghui.staffauth.forms.StaffLoginForm"},
     "ACCOUNT": {"navigation": "gonghui.staffauth.views.account_links"},

@@ -25,6 +25,7 @@ from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.funds.models import Budget
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.console_export import Column, Yuan
 from gonghui.orgs.scoping import can, scope, visible_orgs
 
 from . import selectors, services
@@ -148,6 +149,7 @@ class SessionAdmin(ScopedAdmin):
         "checkin_link",
     ]
     list_filter = ["activity__kind"]
+    list_select_related = ["activity"]  # the session's name starts with its activity's title
     search_fields = ["activity__title", "place"]
     readonly_fields = ["places_left", "waitlist_counter", "attendance_closed_at"]
     actions = [
@@ -387,6 +389,23 @@ class RegistrationAdmin(ScopedAdmin):
     search_fields = ["member__name", "member__member_no", "session__activity__title"]
     list_select_related = ["session", "session__activity", "member"]
     actions = ["approve", "reject", "cancel"]
+    export_select_related = ("session", "session__activity", "member", "member__org")
+    export_columns = (
+        Column(gettext_lazy("Registration no."), "pk"),
+        Column(gettext_lazy("Activity"), "session.activity.title"),
+        Column(gettext_lazy("Starts at"), "session.starts_at"),
+        Column(gettext_lazy("Place"), "session.place"),
+        Column(gettext_lazy("Member number"), "member.member_no"),
+        Column(gettext_lazy("Full name"), "member.name"),
+        Column(gettext_lazy("Phone"), "member.phone_masked"),
+        Column(gettext_lazy("Union"), "member.org.name"),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Column(gettext_lazy("Waitlist position"), "position"),
+        Column(gettext_lazy("Walk-in"), "walk_in"),
+        Column(gettext_lazy("Child's name"), "child_name"),
+        Yuan(gettext_lazy("Subsidy (yuan)"), "subsidy_fen"),
+        Column(gettext_lazy("Registered at"), "created_at"),
+    )
 
     def _each(self, request: HttpRequest, queryset: QuerySet, fn: Any, done: str) -> None:
         ok = 0

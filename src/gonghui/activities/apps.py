@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ActivitiesConfig(AppConfig):
     name = "gonghui.activities"
     label = "activities"
-    verbose_name = _("Activities")
+    verbose_name = _("Activities and registrations")
 
     def ready(self) -> None:
         from gonghui.codes import dispatch

@@ -20,6 +20,7 @@ from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
+from gonghui.orgs.console_export import Column
 from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, visible_orgs
@@ -179,6 +180,24 @@ class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
     search_fields = ("=id", "member__name")
     list_select_related = ("member", "org", "case_worker")
     ordering = ("-created_at",)
+    # No sealed field (causes, housing, health, notes) leaves the console in an export.
+    export_select_related = ("member", "org", "case_worker")
+    export_columns = (
+        Column(_("File no."), "pk"),
+        Column(_("Member number"), "member.member_no"),
+        Column(_("Full name"), "member.name"),
+        Column(_("Phone"), "member.phone_masked"),
+        Column(_("Union"), "org.name"),
+        Column(_("Category"), "get_category_display"),
+        Column(_("Type"), "get_worker_type_display"),
+        Column(_("Status"), "get_status_display"),
+        Column(_("Returned to hardship"), "is_returned"),
+        Column(_("Case worker"), "case_worker"),
+        Column(_("Applied on"), "applied_on"),
+        Column(_("Activated on"), "activated_on"),
+        Column(_("Next review due"), "next_review_on"),
+        Column(_("Closed on"), "closed_on"),
+    )
     fields = (
         "member",
         "org",

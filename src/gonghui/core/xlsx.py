@@ -1,7 +1,8 @@
 """The one way to write an .xlsx file: text stays text, never a formula or a link.
 
 Every export (member roster, import error report, settlement statement, attendee list, premium
-invoice, …) builds its workbook with :func:`workbook`. Its worksheets
+invoice, the console lists' export action in ``orgs.console_export``, …) builds its workbook
+with :func:`workbook`. Its worksheets
 
 - write every ``str`` as a string cell: xlsxwriter's ``strings_to_formulas``,
   ``strings_to_urls`` and ``strings_to_numbers`` are off, and ``write``/``write_row``/

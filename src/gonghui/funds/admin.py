@@ -31,6 +31,7 @@ from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import SHANGHAI, local_today
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.console_export import Column, Yuan
 from gonghui.orgs.scoping import can, scope, visible_orgs
 
 from . import selectors
@@ -244,6 +245,19 @@ class LedgerTransactionAdmin(ScopedAdmin):
     list_select_related = ("org",)
     ordering = ("-occurred_at", "-id")
     date_hierarchy = "occurred_at"
+    # The export has one row per entry of the selected transactions (export_rows).
+    export_columns = (
+        Column(_("Transaction no."), "transaction_id"),
+        Column(_("Occurred at"), "transaction.occurred_at"),
+        Column(_("Kind"), "transaction.kind"),
+        Column(_("Organisation"), "transaction.org.name"),
+        Column(_("Memo"), "transaction.memo"),
+        Column(_("Account"), "account.name"),
+        Column(_("Account kind"), "account.get_kind_display"),
+        Yuan(_("Debit (yuan)"), "debit_fen"),
+        Yuan(_("Credit (yuan)"), "credit_fen"),
+        Column(_("Reverses"), "transaction.reverses_id"),
+    )
     fields = (
         "org",
         "kind",
@@ -263,6 +277,13 @@ class LedgerTransactionAdmin(ScopedAdmin):
             super()
             .get_queryset(request)
             .annotate(debits_fen=Sum("entries__amount_fen", filter=Q(entries__amount_fen__gt=0)))
+        )
+
+    def export_rows(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return (
+            LedgerEntry.objects.filter(transaction__in=queryset.values("pk"))
+            .select_related("transaction", "transaction__org", "account")
+            .order_by("-transaction__occurred_at", "-transaction_id", "id")
         )
 
     @admin.display(description=_("Amount"), ordering="debits_fen")
@@ -351,7 +372,8 @@ class BudgetAdmin(ScopedAdmin):
     )
     list_filter = ("scope_kind", "is_active")
     search_fields = ("name", "org__name", "=source_id")
-    list_select_related = ("org", "account")
+    # The account's name reads its org: fetched with the row, not once per row.
+    list_select_related = ("org", "account", "account__org")
     ordering = ("org__path", "name")
 
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:

@@ -326,7 +326,8 @@ class ApplicationAdmin(EmployerAwareAdmin):
     )
     list_filter = ("status", "source")
     search_fields = ("member__name", "posting__title", "enterprise__name")
-    list_select_related = ("member", "posting", "enterprise")
+    # A posting's name ends with its enterprise's: fetched with the row, not once per row.
+    list_select_related = ("member", "posting", "posting__enterprise", "enterprise")
     inlines = [ApplicationStepInline]
     actions = [
         _move(Application.Status.VIEWED, gettext_lazy("Mark as viewed")),

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "gonghui.members"
     label = "members"
-    verbose_name = _("Member")
+    verbose_name = _("Membership")
 
     def ready(self) -> None:
         from gonghui.core import sealed

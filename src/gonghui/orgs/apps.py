@@ -5,4 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class OrgsConfig(AppConfig):
     name = "gonghui.orgs"
     label = "orgs"
-    verbose_name = _("Union organisation")
+    verbose_name = _("Organisations and enterprises")
+
+    def ready(self) -> None:
+        from . import unfold_patches
+
+        unfold_patches.install()

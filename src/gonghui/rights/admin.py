@@ -24,6 +24,7 @@ from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
+from gonghui.orgs.console_export import Column, Yuan
 from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, scope, visible_orgs
@@ -167,6 +168,22 @@ class RightsCaseAdmin(ListAuditedAdmin, ScopedAdmin):
     search_fields = ("=number",)
     list_select_related = ("case_type", "org", "step", "lawyer", "case_worker")
     ordering = ("-created_at",)
+    # Who asked is not exported (cases may be anonymous), nor any sealed text.
+    export_select_related = ("case_type", "org", "step", "lawyer", "case_worker")
+    export_columns = (
+        Column(_("Case number"), "number"),
+        Column(_("Kind"), "get_kind_display"),
+        Column(_("Case type"), "case_type"),
+        Column(_("Union"), "org.name"),
+        Column(_("Employer (as entered)"), "employer_name"),
+        Yuan(_("Amount claimed (yuan)"), "amount_claimed_fen"),
+        Column(_("Status"), "get_status_display"),
+        Column(_("Step"), "step"),
+        Column(_("Due on"), "due_on"),
+        Column(_("Lawyer"), "lawyer"),
+        Column(_("Case worker"), "case_worker"),
+        Column(_("Created at"), "created_at"),
+    )
     fields = (
         "number",
         "kind",

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class VenuesConfig(AppConfig):
     name = "gonghui.venues"
     label = "venues"
-    verbose_name = _("Venues")
+    verbose_name = _("Venue services")
 
     def ready(self) -> None:
         from gonghui.orgs.models import Role

@@ -9,7 +9,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.db.models import Model
+from django.db.models import CharField, Model, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -56,21 +57,21 @@ class MerchantAdmin(ScopedAdmin):
             kwargs["queryset"] = visible_orgs(request.user, MANAGE)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description=gettext_lazy("Owed (payable)"))
-    def payable(self, obj: Merchant) -> str:
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # The payable balance comes with the row (one subquery), not one query per merchant.
         from gonghui.funds.models import AccountKind, FundAccount
 
-        balance = (
-            FundAccount.objects.filter(
-                org_id=obj.org_id,
-                kind=AccountKind.MERCHANT_PAYABLE,
-                party_type=services.PAYABLE_PARTY,
-                party_id=str(obj.pk),
-            )
-            .values_list("balance_fen", flat=True)
-            .first()
-        )
-        return format_fen(int(balance or 0))
+        balance = FundAccount.objects.filter(
+            org_id=OuterRef("org_id"),
+            kind=AccountKind.MERCHANT_PAYABLE,
+            party_type=services.PAYABLE_PARTY,
+            party_id=Cast(OuterRef("pk"), output_field=CharField()),
+        ).values("balance_fen")[:1]
+        return super().get_queryset(request).annotate(payable_fen=Subquery(balance))
+
+    @admin.display(description=gettext_lazy("Owed (payable)"))
+    def payable(self, obj: Merchant) -> str:
+        return format_fen(int(getattr(obj, "payable_fen", None) or 0))
 
     def save_model(self, request: HttpRequest, obj: Merchant, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -23,6 +23,7 @@ from gonghui.core.errors import Refused
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.console_export import Column, Yuan
 from gonghui.orgs.scoping import can
 
 from .. import services
@@ -55,6 +56,25 @@ class RedemptionAdmin(ScopedAdmin):
     search_fields = ["member__member_no", "store__name", "offer__title"]
     date_hierarchy = "local_date"
     actions_detail = ["void"]
+    export_select_related = ("merchant", "store", "offer", "member", "member__org")
+    export_columns = (
+        Column(gettext_lazy("Redemption no."), "pk"),
+        Column(gettext_lazy("Redeemed at"), "created_at"),
+        Column(gettext_lazy("Merchant"), "merchant.name"),
+        Column(gettext_lazy("Store"), "store.name"),
+        Column(gettext_lazy("Offer"), "offer.title"),
+        Column(gettext_lazy("Member number"), "member.member_no"),
+        Column(gettext_lazy("Full name"), "member.name"),
+        Column(gettext_lazy("Phone"), "member.phone_masked"),
+        Column(gettext_lazy("Union"), "member.org.name"),
+        Yuan(gettext_lazy("Bill (yuan)"), "bill_fen"),
+        Yuan(gettext_lazy("Discount (yuan)"), "discount_fen"),
+        Yuan(gettext_lazy("Union subsidy (yuan)"), "subsidy_fen"),
+        Yuan(gettext_lazy("Member pays (yuan)"), "pay_fen"),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Column(gettext_lazy("Voided at"), "voided_at"),
+        Column(gettext_lazy("Settlement"), "settlement_id"),
+    )
     readonly_fields = [
         "offer",
         "merchant",

@@ -26,6 +26,7 @@ from gonghui.core.errors import Refused
 from gonghui.core.identifiers import normalize_member_no
 from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
+from gonghui.orgs.console_export import Column, Yuan
 from gonghui.orgs.scoping import can, scope
 
 from .. import selectors, services
@@ -65,6 +66,24 @@ class AidClaimAdmin(ScopedAdmin):
     list_filter = ["status", "category__kind", "plan__year"]
     search_fields = ["=number", "=invoice_no", "member__member_no"]
     list_select_related = ["member", "category"]
+    export_select_related = ("plan", "member", "org", "category")
+    export_columns = (
+        Column(gettext_lazy("Claim number"), "number"),
+        Column(gettext_lazy("Plan"), "plan"),
+        Column(gettext_lazy("Member number"), "member.member_no"),
+        Column(gettext_lazy("Full name"), "member.name"),
+        Column(gettext_lazy("Phone"), "member.phone_masked"),
+        Column(gettext_lazy("Union"), "org.name"),
+        Column(gettext_lazy("Category"), "category"),
+        Column(gettext_lazy("Invoice number"), "invoice_no"),
+        Column(gettext_lazy("Invoice date"), "invoice_date"),
+        Yuan(gettext_lazy("Eligible amount (yuan)"), "amount_fen"),
+        Column(gettext_lazy("Status"), "get_status_display"),
+        Yuan(gettext_lazy("Payout (yuan)"), "payout_fen"),
+        Column(gettext_lazy("Submitted at"), "submitted_at"),
+        Column(gettext_lazy("Decided at"), "decided_at"),
+        Column(gettext_lazy("Paid at"), "paid_at"),
+    )
     readonly_fields = [
         "number",
         "plan",
