@@ -35,3 +35,11 @@ class BenefitsConfig(AppConfig):
 
         servicekinds.register("benefits.redemption", _("Merchant discount"))
         servicekinds.register("benefits.redemption_void", _("Discount voided"))
+
+        from gonghui.core import labels
+        from gonghui.funds import ledgerkinds
+
+        ledgerkinds.register("benefits.subsidy", _("Discount subsidy"))
+        ledgerkinds.register("benefits.subsidy_void", _("Discount subsidy voided"))
+        ledgerkinds.register("benefits.settlement", _("Merchant settlement"))
+        labels.register_type("demo.benefits", _("Demo data"))

@@ -43,3 +43,7 @@ class JobsConfig(AppConfig):
 
         servicekinds.register("jobs.application", _("Job application"))
         servicekinds.register("jobs.fair_checkin", _("Job fair check-in"))
+
+        from gonghui.core import labels
+
+        labels.register_type("jobs.skill_pay", _("Skill-pay scheme"))

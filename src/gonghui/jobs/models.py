@@ -115,6 +115,7 @@ class Posting(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("Created by"),
     )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
@@ -210,7 +211,12 @@ class FairCheckin(models.Model):
         Member, verbose_name=_("Member"), on_delete=models.PROTECT, related_name="fair_checkins"
     )
     terminal = models.ForeignKey(
-        Terminal, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Terminal,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Terminal"),
     )
     checked_in_at = models.DateTimeField(_("Checked in at"))
 
@@ -315,11 +321,21 @@ class Application(models.Model):
 class ApplicationStep(AppendOnlyModel):
     """One status change of an application: who (a staff user or the member) and when."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="steps")
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="steps",
+        verbose_name=_("Job application"),
+    )
     from_status = models.CharField(_("From status"), max_length=10, blank=True)
     to_status = models.CharField(_("To status"), max_length=10)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Actor"),
     )
     by_member = models.BooleanField(_("By the member"), default=False)
     note = models.CharField(_("Remarks"), max_length=200, blank=True)
@@ -363,7 +379,12 @@ class SkillPayScheme(models.Model):
 
 
 class SkillPayRaise(models.Model):
-    scheme = models.ForeignKey(SkillPayScheme, on_delete=models.CASCADE, related_name="raises")
+    scheme = models.ForeignKey(
+        SkillPayScheme,
+        on_delete=models.CASCADE,
+        related_name="raises",
+        verbose_name=_("Skill-pay scheme"),
+    )
     level = models.CharField(_("Skill level"), max_length=20, choices=SkillLevel.choices)
     monthly_raise_fen = models.BigIntegerField(_("Monthly raise (fen)"))
 

@@ -16,3 +16,11 @@ class MembersConfig(AppConfig):
         pii = {"id_number_cipher": PURPOSE_ID_NUMBER, "phone_cipher": PURPOSE_PHONE}
         sealed.register_columns(Member, {**pii, "birth_date_cipher": PURPOSE_BIRTH_DATE})
         sealed.register_columns(Enrolment, pii)
+
+        from gonghui.core import labels
+
+        from .models import TransferRequest
+
+        labels.register_type("members.transfer", TransferRequest._meta.verbose_name)
+        labels.register_type("members.roster", _("Member roster"))
+        labels.register_type("members.pii", _("Personal data"))
