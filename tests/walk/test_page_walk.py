@@ -58,6 +58,7 @@ def demo(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
     from gonghui.members.models import Member
 
     with django_db_blocker.unblock():
+        conn = connections["default"]
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
@@ -65,7 +66,8 @@ def demo(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
             member = Member.objects.get(phone_index=pii.phone_index(data.DEMO_MEMBER_PHONE))
             yield {"member": member, "checks": Checks.build(), "connection": connections["default"]}
         finally:
-            transaction.set_rollback(True)
+            connections["default"] = conn  # the browser test may have left another context
+            conn.set_rollback(True)
             atomic.__exit__(None, None, None)
 
 

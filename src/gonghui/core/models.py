@@ -77,7 +77,9 @@ class AuditEntry(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{format_datetime(self.at)} {self.actor_label} {self.action} {self.object_repr}"
+        from .labels import action_label
+
+        return f"{format_datetime(self.at)} {self.actor_label} {action_label(self.action)} {self.object_repr}"
 
 
 class Sequence(models.Model):

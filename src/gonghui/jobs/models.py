@@ -327,8 +327,10 @@ class ApplicationStep(AppendOnlyModel):
         related_name="steps",
         verbose_name=_("Job application"),
     )
-    from_status = models.CharField(_("From status"), max_length=10, blank=True)
-    to_status = models.CharField(_("To status"), max_length=10)
+    from_status = models.CharField(
+        _("From status"), max_length=10, blank=True, choices=Application.Status.choices
+    )
+    to_status = models.CharField(_("To status"), max_length=10, choices=Application.Status.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -347,7 +349,7 @@ class ApplicationStep(AppendOnlyModel):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '∅'} → {self.get_to_status_display()}"
 
 
 class SkillPayScheme(models.Model):
