@@ -378,7 +378,9 @@ class MemberOfferUsage(models.Model):
     )
     period_start = models.DateField(verbose_name=_("Period start"))
     count = models.IntegerField(default=0, verbose_name=_("Times used"))
-    cap = models.IntegerField(help_text="the offer's limit when last taken", verbose_name=_("Cap"))
+    cap = models.IntegerField(
+        help_text="the offer's limit when last taken", verbose_name=_("Usage cap")
+    )
 
     class Meta:
         verbose_name = _("Member usage")

@@ -55,7 +55,6 @@ _VERBS: dict[str, Any] = {
     "advance": _("advanced"),
     "answer": _("answered"),
     "note": _("note added"),
-    "activate": _("activated"),
     "verify": _("verified"),
     "check": _("checked"),
     "pay": _("paid"),
@@ -134,7 +133,7 @@ def object_label(type_label: str, object_id: Any) -> Any:
     """「核销 #123」 for ``("benefits.redemption", 123)``; ``#123`` when the type is unknown."""
     if not type_label:
         return f"#{object_id}" if object_id not in (None, "") else ""
-    return format_lazy("{} #{}", type_name(type_label) or _("Record"), object_id)
+    return format_lazy("{} #{}", type_name(type_label) or _("Other record"), object_id)
 
 
 def registered_actions() -> dict[str, Any]:

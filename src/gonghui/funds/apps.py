@@ -46,7 +46,7 @@ class FundsConfig(AppConfig):
 
         from . import ledgerkinds
 
-        ledgerkinds.register("allocation", _("Allocation"))
+        ledgerkinds.register("allocation", _("Fund allocation"))
         ledgerkinds.register("reversal", _("Reversal"))
         labels.register_type("funds.transaction", LedgerTransaction._meta.verbose_name)
         labels.register_type("funds.account", _("Fund account"))
