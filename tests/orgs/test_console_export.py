@@ -30,11 +30,11 @@ from gonghui.funds.models import LedgerEntry, LedgerTransaction
 from gonghui.members.models import Member
 from gonghui.mutualaid.models import AidClaim
 from gonghui.orgs.console_export import Column, columns_problem
-from gonghui.orgs.models import Org
+from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import scope
 from gonghui.rights.models import RightsCase
 from tests.core.test_xlsx import PAYLOAD, assert_payload_is_text
-from tests.factories import org_child, org_root
+from tests.factories import make_staff, org_child, org_root
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +223,16 @@ def test_a_sealed_column_is_refused():
     assert columns_problem(HardshipFile, [Column("x", "main_cause")])  # a SealedTextField
     assert columns_problem(HardshipFile, [Column("x", "member.phone_cipher")])
     assert columns_problem(RightsCase, [Column("x", "description")])
+
+
+def test_the_ledger_export_names_kinds_by_their_labels():
+    from gonghui.funds import ledgerkinds
+    from tests.benefits.factories import welfare_funded
+
+    org = org_root()
+    welfare_funded(org, amount_fen=50_000)
+    client = Client()
+    client.force_login(make_staff(org, Role.FEDERATION_ADMIN))
+    rows, _body = export(client, LedgerTransaction)
+    kinds = {row[2] for row in rows[1:]}  # the third column: 类型
+    assert kinds and not kinds & set(ledgerkinds.registered()), kinds

@@ -88,8 +88,15 @@ class Enrolment(models.Model):
 
 
 class LessonProgress(models.Model):
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="progress")
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    enrolment = models.ForeignKey(
+        Enrolment,
+        on_delete=models.CASCADE,
+        related_name="progress",
+        verbose_name=pgettext_lazy("course", "Enrolment"),
+    )
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, related_name="progress", verbose_name=_("Lesson")
+    )
     completed_at = models.DateTimeField(_("Completed at"))
 
     class Meta:

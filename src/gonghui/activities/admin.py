@@ -376,7 +376,7 @@ class RegistrationAdmin(ScopedAdmin):
     view_capability = "activities.view"
     change_capability = None
     list_display = [
-        "pk",
+        "id",
         "session",
         "member",
         "status",

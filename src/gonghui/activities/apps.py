@@ -63,3 +63,10 @@ class ActivitiesConfig(AppConfig):
         from .attendance import SOURCE, provider
 
         attendance.register_provider(SOURCE, provider)
+
+        from gonghui.core import labels
+        from gonghui.funds import ledgerkinds
+
+        ledgerkinds.register("activities.subsidy", _("Activity subsidy"))
+        ledgerkinds.register("activities.subsidy_refund", _("Activity subsidy refunded"))
+        labels.register_type("activities.attendees", _("Attendee list"))

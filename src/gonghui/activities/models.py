@@ -142,7 +142,9 @@ class Session(models.Model):
     capacity = models.PositiveIntegerField(_("Number of places"))
     places_left = models.IntegerField(_("Places left"), editable=False, default=0)
     waitlist_enabled = models.BooleanField(_("Waitlist"), default=True)
-    waitlist_counter = models.PositiveIntegerField(default=0, editable=False)
+    waitlist_counter = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name=_("Waitlist counter")
+    )
     attendance_closed_at = models.DateTimeField(
         _("Attendance closed at"), null=True, blank=True, editable=False
     )
@@ -194,7 +196,9 @@ class Registration(models.Model):
     child_name = models.CharField(_("Child's name"), max_length=60, blank=True)
     child_birth_date = models.DateField(_("Child's birth date"), null=True, blank=True)
     subsidy_fen = models.PositiveIntegerField(_("Subsidy (fen)"), default=0)
-    subsidy_txn_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    subsidy_txn_id = models.BigIntegerField(
+        null=True, blank=True, editable=False, verbose_name=_("Subsidy transaction")
+    )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -202,6 +206,7 @@ class Registration(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("Decided by"),
     )
     decided_at = models.DateTimeField(_("Decided at"), null=True, blank=True)
     created_at = models.DateTimeField(_("Registered at"), db_index=True)
@@ -246,8 +251,12 @@ class CheckIn(models.Model):
         on_delete=models.PROTECT,
         related_name="checkin",
     )
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="checkins")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="checkins", verbose_name=_("Session")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("Member")
+    )
     via = models.CharField(_("Via"), max_length=8, choices=Via.choices)
     terminal_id = models.BigIntegerField(_("Terminal"), null=True, blank=True)
     at = models.DateTimeField(_("Checked in at"))
@@ -277,7 +286,7 @@ class Draw(models.Model):
     )
     algorithm = models.CharField(_("Algorithm"), max_length=24, default=ALGORITHM)
     seed_hash = models.CharField(_("Seed commitment (SHA-256)"), max_length=64)
-    seed_cipher = models.TextField(editable=False)
+    seed_cipher = models.TextField(editable=False, verbose_name=_("Seed (sealed)"))
     seed = models.CharField(_("Revealed seed"), max_length=64, blank=True, editable=False)
     committed_at = models.DateTimeField(_("Committed at"))
     run_at = models.DateTimeField(_("Run at"), null=True, blank=True, editable=False)

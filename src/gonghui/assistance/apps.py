@@ -53,3 +53,19 @@ class AssistanceConfig(AppConfig):
         for model in (HardshipFile, HouseholdMember, FileEvent, HelpRecord, HardshipDocument):
             sealed.register_columns(model)
         sealed.register_files(HardshipDocument, folder="assistance/documents")
+
+        from django.utils.text import format_lazy
+
+        from gonghui.core import labels
+        from gonghui.funds import ledgerkinds
+
+        ledgerkinds.register("assistance.help", _("Hardship help"))
+        labels.register_type("assistance.file", HardshipFile._meta.verbose_name)
+        labels.register_action(
+            "assistance.file.activate",
+            format_lazy("{} · {}", HardshipFile._meta.verbose_name, _("activated")),
+        )
+        labels.register_type("assistance.help", HelpRecord._meta.verbose_name)
+        labels.register_type("assistance.document", HardshipDocument._meta.verbose_name)
+        labels.register_type("assistance.rule", _("Help rule"))
+        labels.register_type("demo.assistance", _("Demo data"))

@@ -187,7 +187,12 @@ class HouseholdMember(models.Model):
         SERIOUS = "serious", _("Serious illness")
         DISABLED = "disabled", _("Living with a disability")
 
-    file = models.ForeignKey(HardshipFile, on_delete=models.CASCADE, related_name="household")
+    file = models.ForeignKey(
+        HardshipFile,
+        on_delete=models.CASCADE,
+        related_name="household",
+        verbose_name=_("Hardship file"),
+    )
     relation = models.CharField(_("Relation"), max_length=8, choices=Relation.choices)
     name = models.CharField(_("Full name"), max_length=60)
     birth_date = models.DateField(_("Birth date"))
@@ -209,13 +214,22 @@ class HouseholdMember(models.Model):
 class FileEvent(AppendOnlyModel):
     """The file's history of transitions (append-only)."""
 
-    file = models.ForeignKey(HardshipFile, on_delete=models.PROTECT, related_name="events")
+    file = models.ForeignKey(
+        HardshipFile,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("Hardship file"),
+    )
     action = models.CharField(_("Action"), max_length=16)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
+    from_status = models.CharField(max_length=12, blank=True, verbose_name=_("From status"))
+    to_status = models.CharField(max_length=12, verbose_name=_("To status"))
     note = SealedTextField(_("Note"), max_length=200, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("Actor"),
     )
     at = models.DateTimeField(_("Time"), auto_now_add=True)
 
@@ -270,7 +284,12 @@ class HelpRecord(models.Model):
         Org, verbose_name=_("Paying union"), on_delete=models.PROTECT, related_name="+"
     )
     ledger_transaction = models.ForeignKey(
-        "funds.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "funds.LedgerTransaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Ledger transaction"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -303,10 +322,16 @@ class HardshipDocument(models.Model):
     name = SealedTextField(_("File name"), max_length=120)
     content_type = models.CharField(_("Type"), max_length=40)
     size = models.PositiveIntegerField(_("Size (bytes)"))
-    sha256 = models.CharField(max_length=64)
-    stored_name = models.CharField(max_length=64, unique=True, editable=False)
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
+    stored_name = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("Stored name")
+    )
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("Uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("Uploaded at"), auto_now_add=True)
 

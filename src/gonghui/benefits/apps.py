@@ -49,3 +49,11 @@ class BenefitsConfig(AppConfig):
             amount=servicekinds.Amount.SPENT,
             compensates="benefits.redemption",
         )
+
+        from gonghui.core import labels
+        from gonghui.funds import ledgerkinds
+
+        ledgerkinds.register("benefits.subsidy", _("Discount subsidy"))
+        ledgerkinds.register("benefits.subsidy_void", _("Discount subsidy voided"))
+        ledgerkinds.register("benefits.settlement", _("Merchant settlement"))
+        labels.register_type("demo.benefits", _("Demo data"))

@@ -285,7 +285,9 @@ class Redemption(models.Model):
         db_index=False,
     )
     void_reason = models.CharField(_("Void reason"), max_length=200, blank=True)
-    void_key = models.CharField(max_length=100, blank=True, editable=False)
+    void_key = models.CharField(
+        max_length=100, blank=True, editable=False, verbose_name=_("Void key")
+    )
     voided_at = models.DateTimeField(_("Voided at"), null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -314,7 +316,11 @@ class Redemption(models.Model):
         related_name="redemptions",
     )
     limits_taken = models.CharField(
-        max_length=20, blank=True, editable=False, help_text="periods counted, e.g. 'day,month'"
+        max_length=20,
+        blank=True,
+        editable=False,
+        help_text="periods counted, e.g. 'day,month'",
+        verbose_name=_("Limits taken"),
     )
     local_date = models.DateField(_("Date (Asia/Shanghai)"))
     created_at = models.DateTimeField(_("Time"), db_index=True)
@@ -361,12 +367,20 @@ class MemberOfferUsage(models.Model):
     """How many times a member has used an offer in one period (day, ISO week, month), local
     time. Taken by a conditional UPDATE (count < limit) or a first INSERT; released on void."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="usages")
-    period = models.CharField(max_length=5, choices=UsagePeriod.choices)
-    period_start = models.DateField()
-    count = models.IntegerField(default=0)
-    cap = models.IntegerField(help_text="the offer's limit when last taken")
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("Member")
+    )
+    offer = models.ForeignKey(
+        Offer, on_delete=models.CASCADE, related_name="usages", verbose_name=_("Offer")
+    )
+    period = models.CharField(
+        max_length=5, choices=UsagePeriod.choices, verbose_name=_("Limit period")
+    )
+    period_start = models.DateField(verbose_name=_("Period start"))
+    count = models.IntegerField(default=0, verbose_name=_("Times used"))
+    cap = models.IntegerField(
+        help_text="the offer's limit when last taken", verbose_name=_("Usage cap")
+    )
 
     class Meta:
         verbose_name = _("Member usage")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from gonghui.core.audit import audit_record, client_ip
 from gonghui.core.errors import Refused
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_labels import LabelledAdmin, code_filter
 from gonghui.orgs.scoping import can, visible_orgs
 
 from . import dispatch, services
@@ -46,7 +47,7 @@ class TerminalForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(r.context_type, f"{r.label} ({r.context_type})") for r in dispatch.registered()]
+        choices = [(r.context_type, r.label) for r in dispatch.registered()]
         current = self.instance.context_type if self.instance.pk else ""
         if current and current not in {c for c, _label in choices}:
             choices.append((current, current))
@@ -78,7 +79,7 @@ class TerminalForm(forms.ModelForm):
 
 
 @admin.register(Terminal)
-class TerminalAdmin(ScopedAdmin):
+class TerminalAdmin(LabelledAdmin, ScopedAdmin):
     form = TerminalForm
     scope_field = "org"
     view_capability = "codes.terminals"
@@ -87,13 +88,17 @@ class TerminalAdmin(ScopedAdmin):
         "name",
         "kind",
         "org",
-        "context_type",
+        "context_display",
         "context_id",
         "key_prefix",
         "is_active",
         "last_seen_at",
     ]
-    list_filter = ["kind", "is_active", "context_type"]
+    list_filter = [
+        "kind",
+        "is_active",
+        code_filter("context_type", gettext_lazy("Context type"), dispatch.label_of),
+    ]
     search_fields = ["name", "context_id", "key_prefix"]
     readonly_fields = [
         "key_prefix",
@@ -125,6 +130,10 @@ class TerminalAdmin(ScopedAdmin):
         if db_field.name == "org":
             kwargs["queryset"] = visible_orgs(request.user, "codes.terminals")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=gettext_lazy("Context type"), ordering="context_type")
+    def context_display(self, obj: Terminal) -> str:
+        return dispatch.label_of(obj.context_type)
 
     @admin.display(description=gettext_lazy("Tools"))
     def tools(self, obj: Terminal) -> str:

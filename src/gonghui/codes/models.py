@@ -33,7 +33,7 @@ class Credential(models.Model):
     member = models.ForeignKey(
         Member, verbose_name=_("Member"), on_delete=models.PROTECT, related_name="code_credentials"
     )
-    seed_cipher = models.TextField(editable=False)
+    seed_cipher = models.TextField(editable=False, verbose_name=_("Seed (sealed)"))
     status = models.CharField(
         _("Status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
     )
@@ -42,14 +42,21 @@ class Credential(models.Model):
     )
     revoked_at = models.DateTimeField(_("Revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Revoked by"),
     )
     hw_step = models.BigIntegerField(_("Last used time step"), default=0)
     hw_seq = models.SmallIntegerField(_("Last used sequence"), default=0)
     use_count = models.PositiveIntegerField(_("Uses"), default=0)
     last_used_at = models.DateTimeField(_("Last used at"), null=True, blank=True)
     fail_count = models.PositiveSmallIntegerField(_("Recent wrong codes"), default=0)
-    fail_window_start = models.DateTimeField(null=True, blank=True)
+    fail_window_start = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("Failure window start")
+    )
     locked_until = models.DateTimeField(_("Locked until"), null=True, blank=True)
     lock_count = models.PositiveIntegerField(_("Lockouts"), default=0)
     device_label = models.CharField(_("Device"), max_length=120, blank=True)
@@ -105,7 +112,9 @@ class Terminal(models.Model):
     context_type = models.CharField(_("Context type"), max_length=48)
     context_id = models.CharField(_("Context id"), max_length=64)
     key_prefix = models.CharField(_("Key prefix"), max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("Key hash")
+    )
     poster_version = models.PositiveIntegerField(_("Poster version"), default=1, editable=False)
     is_active = models.BooleanField(_("Active"), default=True)
     disabled_reason = models.CharField(_("Reason disabled"), max_length=200, blank=True)
@@ -117,6 +126,7 @@ class Terminal(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("Created by"),
     )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("Last seen at"), null=True, blank=True, editable=False)
@@ -148,8 +158,8 @@ class ScanRecord(models.Model):
         related_name="scans",
         db_index=False,
     )
-    idempotency_key = models.CharField(max_length=100)
-    request_hash = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=100, verbose_name=_("Idempotency key"))
+    request_hash = models.CharField(max_length=64, verbose_name=_("Request hash"))
     via = models.CharField(_("Via"), max_length=8, choices=Via.choices)
     credential_id = models.PositiveIntegerField(_("Credential id"), null=True, blank=True)
     member = models.ForeignKey(
@@ -162,7 +172,7 @@ class ScanRecord(models.Model):
     )
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), default=0)
     outcome = models.CharField(_("Outcome"), max_length=32, blank=True)
-    response = models.JSONField(default=dict)
+    response = models.JSONField(default=dict, verbose_name=_("Response"))
     created_at = models.DateTimeField(_("Time"), auto_now_add=True, db_index=True)
 
     class Meta:

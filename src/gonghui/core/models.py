@@ -77,14 +77,16 @@ class AuditEntry(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{format_datetime(self.at)} {self.actor_label} {self.action} {self.object_repr}"
+        from .labels import action_label
+
+        return f"{format_datetime(self.at)} {self.actor_label} {action_label(self.action)} {self.object_repr}"
 
 
 class Sequence(models.Model):
     """A named counter handed out in blocks under a row lock (member numbers, case numbers)."""
 
-    name = models.CharField(max_length=64, primary_key=True)
-    last_value = models.BigIntegerField(default=0)
+    name = models.CharField(max_length=64, primary_key=True, verbose_name=_("Name"))
+    last_value = models.BigIntegerField(default=0, verbose_name=_("Last value"))
 
     class Meta:
         verbose_name = _("Sequence")
@@ -114,9 +116,11 @@ class StaffTotp(models.Model):
         on_delete=models.CASCADE,
         related_name="staff_totp",
     )
-    secret_cipher = models.TextField(editable=False)
+    secret_cipher = models.TextField(editable=False, verbose_name=_("Secret (sealed)"))
     confirmed_at = models.DateTimeField(_("Activated at"), null=True, blank=True)
-    last_used_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_used_step = models.BigIntegerField(
+        null=True, blank=True, editable=False, verbose_name=_("Last used step")
+    )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
     class Meta:
@@ -171,8 +175,8 @@ class UsedToken(models.Model):
     """A single-use token that was spent (a proof-of-work challenge): a second use collides on
     the primary key. Rows past ``expires_at`` can go; the token is refused by its age anyway."""
 
-    key = models.CharField(max_length=64, primary_key=True)
-    expires_at = models.DateTimeField(db_index=True)
+    key = models.CharField(max_length=64, primary_key=True, verbose_name=_("Token"))
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("Expires at"))
 
     class Meta:
         verbose_name = _("Used token")
@@ -190,9 +194,9 @@ class RateCounter(models.Model):
     ``expires_at``; an expired row counts as absent and is reset by the next event, and old rows
     are purged now and then."""
 
-    bucket = models.CharField(max_length=200, primary_key=True)
-    count = models.IntegerField(default=0)
-    expires_at = models.DateTimeField(db_index=True)
+    bucket = models.CharField(max_length=200, primary_key=True, verbose_name=_("Bucket"))
+    count = models.IntegerField(default=0, verbose_name=_("Count"))
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("Expires at"))
 
     class Meta:
         verbose_name = _("Rate counter")

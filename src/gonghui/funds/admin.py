@@ -31,10 +31,11 @@ from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import SHANGHAI, local_today
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_labels import LabelledAdmin, code_filter, object_link
 from gonghui.orgs.console_export import Column, Yuan
 from gonghui.orgs.scoping import can, scope, visible_orgs
 
-from . import selectors
+from . import ledgerkinds, selectors
 from .models import (
     Budget,
     FundAccount,
@@ -235,12 +236,21 @@ class LedgerEntryInline(TabularInline):
 
 
 @admin.register(LedgerTransaction)
-class LedgerTransactionAdmin(ScopedAdmin):
+class LedgerTransactionAdmin(LabelledAdmin, ScopedAdmin):
     view_capability = VIEW
     change_capability = None  # append-only: never changed in the console
     inlines = [LedgerEntryInline]
-    list_display = ("id", "occurred_at", "kind", "org", "amount", "memo", "source", "reverses")
-    list_filter = ("kind",)
+    list_display = (
+        "id",
+        "occurred_at",
+        "kind_label",
+        "org",
+        "amount",
+        "memo",
+        "source",
+        "reverses",
+    )
+    list_filter = (code_filter("kind", _("Kind"), ledgerkinds.label_for),)
     search_fields = ("=id", "memo", "=source_id")
     list_select_related = ("org",)
     ordering = ("-occurred_at", "-id")
@@ -249,7 +259,7 @@ class LedgerTransactionAdmin(ScopedAdmin):
     export_columns = (
         Column(_("Transaction no."), "transaction_id"),
         Column(_("Occurred at"), "transaction.occurred_at"),
-        Column(_("Kind"), "transaction.kind"),
+        Column(_("Kind"), lambda e: str(ledgerkinds.label_for(e.transaction.kind))),
         Column(_("Organisation"), "transaction.org.name"),
         Column(_("Memo"), "transaction.memo"),
         Column(_("Account"), "account.name"),
@@ -260,12 +270,11 @@ class LedgerTransactionAdmin(ScopedAdmin):
     )
     fields = (
         "org",
-        "kind",
+        "kind_label",
         "memo",
         "occurred_at",
         "created_by",
-        "source_type",
-        "source_id",
+        "source",
         "reverses",
         "reversed_by_link",
         "created_at",
@@ -290,9 +299,13 @@ class LedgerTransactionAdmin(ScopedAdmin):
     def amount(self, obj: LedgerTransaction) -> str:
         return format_fen(int(getattr(obj, "debits_fen", 0) or 0))
 
+    @admin.display(description=_("Kind"), ordering="kind")
+    def kind_label(self, obj: LedgerTransaction) -> Any:
+        return ledgerkinds.label_for(obj.kind)
+
     @admin.display(description=_("Source"))
     def source(self, obj: LedgerTransaction) -> str:
-        return f"{obj.source_type}:{obj.source_id}" if obj.source_type else ""
+        return object_link(obj.source_type, obj.source_id) if obj.source_type else ""
 
     @admin.display(description=_("Reversed by"))
     def reversed_by_link(self, obj: LedgerTransaction) -> str:

@@ -41,3 +41,12 @@ class FundsConfig(AppConfig):
                 ),
             ),
         )
+
+        from gonghui.core import labels
+
+        from . import ledgerkinds
+
+        ledgerkinds.register("allocation", _("Fund allocation"))
+        ledgerkinds.register("reversal", _("Reversal"))
+        labels.register_type("funds.transaction", LedgerTransaction._meta.verbose_name)
+        labels.register_type("funds.account", _("Fund account"))

@@ -164,7 +164,9 @@ class LedgerTransaction(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} {format_datetime(self.occurred_at)}"
+        from .ledgerkinds import label_for
+
+        return f"#{self.pk} {label_for(self.kind)} {format_datetime(self.occurred_at)}"
 
     @property
     def source(self) -> tuple[str, str] | None:

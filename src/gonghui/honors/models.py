@@ -139,6 +139,7 @@ class VolunteerService(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("Created by"),
     )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 

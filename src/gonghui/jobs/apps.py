@@ -55,3 +55,7 @@ class JobsConfig(AppConfig):
             compensates="jobs.application",
         )
         servicekinds.register("jobs.fair_checkin", _("Job fair check-in"), counts=True)
+
+        from gonghui.core import labels
+
+        labels.register_type("jobs.skill_pay", _("Skill-pay scheme"))

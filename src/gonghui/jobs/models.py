@@ -115,6 +115,7 @@ class Posting(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("Created by"),
     )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
 
@@ -210,7 +211,12 @@ class FairCheckin(models.Model):
         Member, verbose_name=_("Member"), on_delete=models.PROTECT, related_name="fair_checkins"
     )
     terminal = models.ForeignKey(
-        Terminal, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Terminal,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Terminal"),
     )
     checked_in_at = models.DateTimeField(_("Checked in at"))
 
@@ -315,11 +321,23 @@ class Application(models.Model):
 class ApplicationStep(AppendOnlyModel):
     """One status change of an application: who (a staff user or the member) and when."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="steps")
-    from_status = models.CharField(_("From status"), max_length=10, blank=True)
-    to_status = models.CharField(_("To status"), max_length=10)
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="steps",
+        verbose_name=_("Job application"),
+    )
+    from_status = models.CharField(
+        _("From status"), max_length=10, blank=True, choices=Application.Status.choices
+    )
+    to_status = models.CharField(_("To status"), max_length=10, choices=Application.Status.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Actor"),
     )
     by_member = models.BooleanField(_("By the member"), default=False)
     note = models.CharField(_("Remarks"), max_length=200, blank=True)
@@ -331,7 +349,7 @@ class ApplicationStep(AppendOnlyModel):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '∅'} → {self.get_to_status_display()}"
 
 
 class SkillPayScheme(models.Model):
@@ -363,7 +381,12 @@ class SkillPayScheme(models.Model):
 
 
 class SkillPayRaise(models.Model):
-    scheme = models.ForeignKey(SkillPayScheme, on_delete=models.CASCADE, related_name="raises")
+    scheme = models.ForeignKey(
+        SkillPayScheme,
+        on_delete=models.CASCADE,
+        related_name="raises",
+        verbose_name=_("Skill-pay scheme"),
+    )
     level = models.CharField(_("Skill level"), max_length=20, choices=SkillLevel.choices)
     monthly_raise_fen = models.BigIntegerField(_("Monthly raise (fen)"))
 

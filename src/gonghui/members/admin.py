@@ -24,10 +24,11 @@ from gonghui.core.identifiers import (
 )
 from gonghui.core.money import format_fen
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_labels import LabelledAdmin, code_filter, object_link
 from gonghui.orgs.models import Enterprise
 from gonghui.orgs.scoping import can, get_in_scope_or_404, scope
 
-from . import pii
+from . import pii, servicekinds
 from .models import Member, MemberHistory, ServiceEvent
 from .services import member_reveal
 
@@ -200,31 +201,33 @@ class MemberAdmin(ScopedAdmin):
 
 
 @admin.register(ServiceEvent)
-class ServiceEventAdmin(ScopedAdmin):
+class ServiceEventAdmin(LabelledAdmin, ScopedAdmin):
     scope_field = "org"
     view_capability = "members.view"
     change_capability = None
-    list_display = ("occurred_at", "member", "org", "kind", "amount", "source_type", "source_id")
-    list_filter = ("kind", ("org", admin.RelatedOnlyFieldListFilter))
+    list_display = ("occurred_at", "member", "org", "kind_label", "amount", "source")
+    list_filter = (
+        code_filter("kind", _("Service kind"), servicekinds.label_for),
+        ("org", admin.RelatedOnlyFieldListFilter),
+    )
     date_hierarchy = "occurred_at"
     search_fields = ("=member__member_no", "kind")
     list_select_related = ("member", "org")
     show_full_result_count = False
-    fields = (
-        "occurred_at",
-        "member",
-        "org",
-        "kind",
-        "amount",
-        "source_type",
-        "source_id",
-        "created_at",
-    )
+    fields = ("occurred_at", "member", "org", "kind_label", "amount", "source", "created_at")
     readonly_fields = fields
 
     @admin.display(description=_("Amount"), ordering="amount_fen")
     def amount(self, obj: ServiceEvent) -> str:
         return format_fen(obj.amount_fen)
+
+    @admin.display(description=_("Service kind"), ordering="kind")
+    def kind_label(self, obj: ServiceEvent) -> Any:
+        return servicekinds.label_for(obj.kind)
+
+    @admin.display(description=_("Source"))
+    def source(self, obj: ServiceEvent) -> str:
+        return object_link(obj.source_type, obj.source_id)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

@@ -26,3 +26,11 @@ class MembersConfig(AppConfig):
         # leave none).
         servicekinds.register("members.enrolment", _("Joined the union"), counts=True)
         checks.register(servicekinds.system_check)
+
+        from gonghui.core import labels
+
+        from .models import TransferRequest
+
+        labels.register_type("members.transfer", TransferRequest._meta.verbose_name)
+        labels.register_type("members.roster", _("Member roster"))
+        labels.register_type("members.pii", _("Personal data"))

@@ -56,9 +56,13 @@ class PiiFields(models.Model):
     identified every demo number). Opened values are kept on the instance for its lifetime."""
 
     id_number_cipher = models.TextField(_("ID number (encrypted)"), editable=False)
-    id_number_index = models.CharField(max_length=64, editable=False, db_index=True)
+    id_number_index = models.CharField(
+        max_length=64, editable=False, db_index=True, verbose_name=_("ID number index")
+    )
     phone_cipher = models.TextField(_("Phone (encrypted)"), editable=False)
-    phone_index = models.CharField(max_length=64, editable=False, db_index=True)
+    phone_index = models.CharField(
+        max_length=64, editable=False, db_index=True, verbose_name=_("Phone index")
+    )
 
     class Meta:
         abstract = True
@@ -103,8 +107,10 @@ class Member(PiiFields):
     # The unique constraints below index the blind indexes already: no second btree (and no
     # varchar_pattern_ops "_like" index) on these 64-character random keys, which would only
     # slow every insert (roster imports: 4 of 16 indexes on the table).
-    id_number_index = models.CharField(max_length=64, editable=False)
-    phone_index = models.CharField(max_length=64, editable=False)
+    id_number_index = models.CharField(
+        max_length=64, editable=False, verbose_name=_("ID number index")
+    )
+    phone_index = models.CharField(max_length=64, editable=False, verbose_name=_("Phone index"))
     member_no = models.CharField(_("Member number"), max_length=16, unique=True)
     name = models.CharField(pgettext_lazy("person", "Name"), max_length=60, db_index=True)
     gender = models.CharField(_("Gender"), max_length=1, choices=Gender.choices)
@@ -194,19 +200,36 @@ class MemberHistory(AppendOnlyModel):
         STATUS = "status", _("Status change")
         TRANSFER = "transfer", _("Transfer")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="history")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="history", verbose_name=_("Member")
+    )
     kind = models.CharField(_("Kind"), max_length=12, choices=Kind.choices)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
+    from_status = models.CharField(max_length=12, blank=True, verbose_name=_("From status"))
+    to_status = models.CharField(max_length=12, blank=True, verbose_name=_("To status"))
     from_org = models.ForeignKey(
-        Org, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Org,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("From union"),
     )
     to_org = models.ForeignKey(
-        Org, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Org,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("To union"),
     )
     reason = models.CharField(_("Reason"), max_length=200, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Actor"),
     )
     at = models.DateTimeField(_("Time"), auto_now_add=True)
 
@@ -223,15 +246,21 @@ class ServiceEvent(AppendOnlyModel):
     name the row that caused it, and are unique per kind so that a retried write counts once."""
 
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="service_events", db_index=False
+        Member,
+        on_delete=models.PROTECT,
+        related_name="service_events",
+        db_index=False,
+        verbose_name=_("Member"),
     )
-    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="+", db_index=False)
+    org = models.ForeignKey(
+        Org, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("Union")
+    )
     kind = models.CharField(_("Service kind"), max_length=48)
     amount_fen = models.BigIntegerField(_("Amount (fen)"), default=0)
-    source_type = models.CharField(max_length=64)
-    source_id = models.CharField(max_length=64)
+    source_type = models.CharField(max_length=64, verbose_name=_("Source type"))
+    source_id = models.CharField(max_length=64, verbose_name=_("Source ID"))
     occurred_at = models.DateTimeField(_("Occurred at"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("Created at"))
 
     class Meta:
         verbose_name = _("Service event")
@@ -394,9 +423,14 @@ class TransferRequest(models.Model):
     note = models.CharField(_("Note"), max_length=200, blank=True)
     reject_reason = models.CharField(_("Rejection reason"), max_length=200, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Decided at"))
     requested_at = models.DateTimeField(_("Requested at"), auto_now_add=True)
 
     class Meta:
@@ -420,13 +454,13 @@ class OtpChallenge(models.Model):
         ENROL = "enrol", _("Joined")
         PHONE_CHANGE = "phone_change", _("Phone change")
 
-    phone_index = models.CharField(max_length=64, db_index=True)
-    purpose = models.CharField(max_length=12, choices=Purpose.choices)
-    code_hash = models.CharField(max_length=128)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    expires_at = models.DateTimeField()
-    consumed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    phone_index = models.CharField(max_length=64, db_index=True, verbose_name=_("Phone index"))
+    purpose = models.CharField(max_length=12, choices=Purpose.choices, verbose_name=_("Purpose"))
+    code_hash = models.CharField(max_length=128, verbose_name=_("Code hash"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("Attempts"))
+    expires_at = models.DateTimeField(verbose_name=_("Expires at"))
+    consumed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Used at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("Created at"))
 
     class Meta:
         indexes = [models.Index(fields=["phone_index", "purpose", "created_at"])]
@@ -446,10 +480,15 @@ class ImportJob(models.Model):
 
     org = models.ForeignKey(Org, verbose_name=_("Union"), on_delete=models.PROTECT)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Created by"),
     )
     file_name = models.CharField(_("File name"), max_length=200)
-    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_sha256 = models.CharField(max_length=64, db_index=True, verbose_name=_("File SHA-256"))
     status = models.CharField(
         _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -458,8 +497,8 @@ class ImportJob(models.Model):
     imported_rows = models.PositiveIntegerField(_("Imported"), default=0)
     skipped_rows = models.PositiveIntegerField(_("Already present"), default=0)
     error_rows = models.PositiveIntegerField(_("Error rows"), default=0)
-    report_path = models.CharField(max_length=300, blank=True)
-    message = models.CharField(max_length=300, blank=True)
+    report_path = models.CharField(max_length=300, blank=True, verbose_name=_("Report file"))
+    message = models.CharField(max_length=300, blank=True, verbose_name=_("Message"))
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("Finished at"), null=True, blank=True)
 

@@ -52,3 +52,15 @@ class MutualAidConfig(AppConfig):
         sealed.register_columns(AidClaim)
         sealed.register_columns(ClaimDocument)
         sealed.register_files(ClaimDocument, folder=DOCUMENT_FOLDER)
+
+        from gonghui.core import labels
+        from gonghui.funds import ledgerkinds
+
+        from .models import EnrolmentBatch, PremiumInvoice
+
+        ledgerkinds.register("mutualaid.premium", _("Mutual-aid premium"))
+        ledgerkinds.register("mutualaid.payout", _("Mutual-aid payout"))
+        labels.register_type("mutualaid.claim", AidClaim._meta.verbose_name)
+        labels.register_type("mutualaid.invoice", PremiumInvoice._meta.verbose_name)
+        labels.register_type("mutualaid.batch", EnrolmentBatch._meta.verbose_name)
+        labels.register_type("demo.mutualaid", _("Demo data"))

@@ -388,10 +388,12 @@ class ClaimDocument(models.Model):
         AidClaim, verbose_name=_("Claim"), on_delete=models.PROTECT, related_name="documents"
     )
     original_name = SealedTextField(_("File name"), max_length=120)
-    stored_name = models.CharField(max_length=80, unique=True, editable=False)
+    stored_name = models.CharField(
+        max_length=80, unique=True, editable=False, verbose_name=_("Stored name")
+    )
     content_type = models.CharField(_("Type"), max_length=40)
     size = models.PositiveIntegerField(_("Size (bytes)"))
-    sha256 = models.CharField(max_length=64, editable=False)
+    sha256 = models.CharField(max_length=64, editable=False, verbose_name=_("SHA-256"))
     uploaded_at = models.DateTimeField(_("Uploaded at"), auto_now_add=True)
 
     class Meta:

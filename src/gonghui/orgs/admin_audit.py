@@ -16,11 +16,14 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from gonghui.core import labels
 from gonghui.core.models import AuditEntry
 
 from .admin_base import ScopedAdmin
+from .admin_labels import LabelledAdmin, code_filter, object_link
 from .models import Org
 
 
@@ -47,32 +50,25 @@ class AuditOrgFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ScopedAdmin):
+class AuditEntryAdmin(LabelledAdmin, ScopedAdmin):
     scope_field = "org_id"  # a bare id: ScopedAdmin scopes it with scoping.scope_id_q
     view_capability = "audit.view"
     change_capability = None
-    list_display = (
-        "at",
-        "actor_label",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "org_display",
-        "ip",
+    list_display = ("at", "actor_label", "action_display", "object_display", "org_display", "ip")
+    list_filter = (
+        code_filter("action", _("Action"), labels.action_label),
+        AuditOrgFilter,
+        code_filter("object_type", _("Object type"), labels.type_name_or_code),
     )
-    list_filter = ("action", AuditOrgFilter, "object_type")
     date_hierarchy = "at"
     search_fields = ("actor_label", "object_type", "=object_id")
     search_help_text = _("Search by actor, object type or exact object id.")
     readonly_fields = (
         "at",
         "actor_label",
-        "action",
+        "action_display",
         "org_display",
-        "object_type",
-        "object_id",
-        "object_repr",
+        "object_display",
         "data",
         "ip",
     )
@@ -85,6 +81,17 @@ class AuditEntryAdmin(ScopedAdmin):
         return qs.annotate(
             org_name=Subquery(Org.objects.filter(pk=OuterRef("org_id")).values("name")[:1])
         )
+
+    @admin.display(description=_("Action"), ordering="action")
+    def action_display(self, obj: AuditEntry) -> Any:
+        return labels.action_label(obj.action)
+
+    @admin.display(description=_("Object"))
+    def object_display(self, obj: AuditEntry) -> str:
+        link = object_link(obj.object_type, obj.object_id)
+        if obj.object_repr and link:
+            return format_html("{} <span>{}</span>", link, obj.object_repr)
+        return link or obj.object_repr
 
     @admin.display(description=_("Organisation"), ordering="org_name")
     def org_display(self, obj: AuditEntry) -> str | None:

@@ -54,3 +54,10 @@ class RightsConfig(AppConfig):
         # The contact phone of an anonymous intake was already a core.crypto token.
         sealed.register_columns(RightsCase, {"contact_phone_cipher": "rights.contact_phone"})
         sealed.register_columns(CaseEntry)
+
+        from gonghui.core import labels
+
+        from .models import CollectiveContract
+
+        labels.register_type("rights.case", RightsCase._meta.verbose_name)
+        labels.register_type("rights.contract", CollectiveContract._meta.verbose_name)

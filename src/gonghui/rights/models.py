@@ -33,7 +33,9 @@ class CaseType(models.Model):
 
 
 class CaseStep(models.Model):
-    case_type = models.ForeignKey(CaseType, on_delete=models.CASCADE, related_name="steps")
+    case_type = models.ForeignKey(
+        CaseType, on_delete=models.CASCADE, related_name="steps", verbose_name=_("Case type")
+    )
     order = models.PositiveSmallIntegerField(_("Order"))
     name = models.CharField(_("Step"), max_length=60)
     due_days = models.PositiveSmallIntegerField(_("Due within (days)"))
@@ -85,9 +87,13 @@ class RightsCase(models.Model):
         related_name="+",
     )
     is_anonymous = models.BooleanField(_("Anonymous"), default=False)
-    contact_phone_cipher = models.TextField(blank=True, editable=False)
+    contact_phone_cipher = models.TextField(
+        blank=True, editable=False, verbose_name=_("Contact phone (sealed)")
+    )
     contact_phone_masked = models.CharField(_("Contact phone"), max_length=11, blank=True)
-    access_code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    access_code_hash = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("Access code hash")
+    )
     description = SealedTextField(_("What happened"))  # sealed at rest (core.sealed)
     enterprise = models.ForeignKey(
         Enterprise,
@@ -156,7 +162,9 @@ class RightsCase(models.Model):
 class CaseParty(models.Model):
     """One claimant of a collective case (many members, one employer)."""
 
-    case = models.ForeignKey(RightsCase, on_delete=models.CASCADE, related_name="parties")
+    case = models.ForeignKey(
+        RightsCase, on_delete=models.CASCADE, related_name="parties", verbose_name=_("Rights case")
+    )
     member = models.ForeignKey(
         Member, verbose_name=_("Member"), on_delete=models.PROTECT, related_name="+"
     )
@@ -190,12 +198,18 @@ class CaseEntry(AppendOnlyModel):
         PARTY = "party", _("Party added")
         CLOSED = "closed", _("Closed")
 
-    case = models.ForeignKey(RightsCase, on_delete=models.PROTECT, related_name="entries")
+    case = models.ForeignKey(
+        RightsCase, on_delete=models.PROTECT, related_name="entries", verbose_name=_("Rights case")
+    )
     kind = models.CharField(_("Kind"), max_length=10, choices=Kind.choices)
     text = SealedTextField(_("Text"), blank=True)  # sealed at rest (core.sealed)
     is_public = models.BooleanField(_("Shown to the applicant"), default=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("Actor"),
     )
     at = models.DateTimeField(_("Time"), auto_now_add=True)
 

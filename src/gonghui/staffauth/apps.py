@@ -15,3 +15,8 @@ class StaffAuthConfig(AppConfig):
 
         # A federation admin may reset the second factor of staff in their subtree.
         grant(CAP_TOTP_RESET, Role.FEDERATION_ADMIN)
+
+        from gonghui.core import labels
+
+        labels.register_type("staffauth.login", _("Staff sign-in"))
+        labels.register_type("staffauth.totp", _("Two-factor sign-in"))

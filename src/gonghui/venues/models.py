@@ -332,6 +332,7 @@ class Booking(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        verbose_name=_("Created by"),
     )
     created_at = models.DateTimeField(_("Booked at"), auto_now_add=True)
     entered_at = models.DateTimeField(_("Entered at"), null=True, blank=True)
