@@ -121,7 +121,12 @@ def shoot(out: Path, base: str) -> list[Path]:
         pos.fill("[data-testid=pos-bill]", "128.50")
         pos.fill("[data-testid=pos-code]", code)
         pos.press("[data-testid=pos-code]", "Enter")
-        pos.wait_for_selector("[data-testid=pos-result]:is([data-state=ok], [data-state=err])")
+        # several offers apply: the choice (best preselected) is the screen to show; else the answer
+        pos.wait_for_selector(
+            "[data-testid=pos-choice], [data-testid=pos-result][data-state=ok], "
+            "[data-testid=pos-result][data-state=err]",
+            state="visible",
+        )
         save(pos, "pos")
 
         console = context(DESKTOP, staff_cookie("fed_admin")).new_page()
