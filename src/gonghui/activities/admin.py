@@ -25,7 +25,7 @@ from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
 from gonghui.funds.models import Budget
 from gonghui.orgs.admin_base import ScopedAdmin
-from gonghui.orgs.console_export import Column, Yuan
+from gonghui.orgs.console_export import Column, Yuan, member_columns
 from gonghui.orgs.scoping import can, scope, visible_orgs
 
 from . import selectors, services
@@ -395,9 +395,7 @@ class RegistrationAdmin(ScopedAdmin):
         Column(gettext_lazy("Activity"), "session.activity.title"),
         Column(gettext_lazy("Starts at"), "session.starts_at"),
         Column(gettext_lazy("Place"), "session.place"),
-        Column(gettext_lazy("Member number"), "member.member_no"),
-        Column(gettext_lazy("Full name"), "member.name"),
-        Column(gettext_lazy("Phone"), "member.phone_masked"),
+        *member_columns(),
         Column(gettext_lazy("Union"), "member.org.name"),
         Column(gettext_lazy("Status"), "get_status_display"),
         Column(gettext_lazy("Waitlist position"), "position"),

@@ -20,7 +20,7 @@ from gonghui.core.forms import YuanField
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
-from gonghui.orgs.console_export import Column
+from gonghui.orgs.console_export import Column, member_columns
 from gonghui.orgs.listaudit import ListAuditedAdmin
 from gonghui.orgs.models import Org, Role
 from gonghui.orgs.scoping import can, visible_orgs
@@ -184,9 +184,7 @@ class HardshipFileAdmin(ListAuditedAdmin, ScopedAdmin):
     export_select_related = ("member", "org", "case_worker")
     export_columns = (
         Column(_("File no."), "pk"),
-        Column(_("Member number"), "member.member_no"),
-        Column(_("Full name"), "member.name"),
-        Column(_("Phone"), "member.phone_masked"),
+        *member_columns(),
         Column(_("Union"), "org.name"),
         Column(_("Category"), "get_category_display"),
         Column(_("Type"), "get_worker_type_display"),

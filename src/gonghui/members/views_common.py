@@ -1,6 +1,7 @@
 """What the member H5 views share: the join session keys, the code-sending and union-search
 helpers, redirects that htmx follows."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -67,13 +68,18 @@ def _refused_status(exc: Refused) -> dict[str, Any]:
     return {"error": exc.message, "retry_after": int(retry) if retry else None}
 
 
-def _send_code(request: HttpRequest, purpose: str) -> dict[str, Any]:
-    """Validate the phone and ask for a code; return the context of the code-status fragment."""
+def _send_code(
+    request: HttpRequest, purpose: str, *, check: Callable[[str], str] | None = None
+) -> dict[str, Any]:
+    """Validate the phone and ask for a code; return the context of the code-status fragment.
+    ``check`` may refuse the phone (``Refused``) or normalise it before the code is sent."""
     form = PhoneForm(request.POST)
     if not form.is_valid():
         return {"error": form.errors["phone"][0], "retry_after": None}
     phone = form.cleaned_data["phone"]
     try:
+        if check is not None:
+            phone = check(phone)
         otp_request(phone=phone, purpose=purpose, ip=client_ip(request))
     except Refused as exc:
         return _refused_status(exc)

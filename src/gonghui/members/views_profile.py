@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,15 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gonghui.core.audit import client_ip
 from gonghui.core.errors import Refused
-from gonghui.core.identifiers import mask_phone
 
 from . import pii
-from .forms_h5 import AddressForm, PhoneChangeForm, PhoneForm
+from .forms_h5 import AddressForm, PhoneChangeForm
 from .models import Member, OtpChallenge
-from .otp import otp_request
 from .services import member_address_set, member_phone_change, member_phone_change_check
 from .session import member_required, verified_phones_replace
-from .views_common import RESEND_AFTER_SECONDS, _otp_fragment, _redirect, _refused_status
+from .views_common import _otp_fragment, _redirect, _send_code
 
 DONE_MESSAGES = {"phone", "address"}
 
@@ -33,19 +30,11 @@ DONE_MESSAGES = {"phone", "address"}
 def _send_phone_change_code(request: HttpRequest, member: Member) -> dict[str, Any]:
     """Refuse a number the member cannot move to, else send the code to the NEW number (the
     sign-in limits apply: per phone and per IP). The code-status fragment's context."""
-    form = PhoneForm(request.POST)
-    if not form.is_valid():
-        return {"error": form.errors["phone"][0], "retry_after": None}
-    try:
-        phone = member_phone_change_check(member=member, phone=form.cleaned_data["phone"])
-        otp_request(phone=phone, purpose=OtpChallenge.Purpose.PHONE_CHANGE, ip=client_ip(request))
-    except Refused as exc:
-        return _refused_status(exc)
-    return {
-        "sent_to": mask_phone(phone),
-        "retry_after": RESEND_AFTER_SECONDS,
-        "minutes": max(1, int(settings.GONGHUI_OTP_TTL_SECONDS) // 60),
-    }
+    return _send_code(
+        request,
+        OtpChallenge.Purpose.PHONE_CHANGE,
+        check=lambda phone: member_phone_change_check(member=member, phone=phone),
+    )
 
 
 @require_http_methods(["GET", "POST"])

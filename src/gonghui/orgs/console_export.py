@@ -58,6 +58,15 @@ def Yuan(header: Any, value: str | Callable[[Any], Any]) -> Column:
     return Column(header, value, yuan=True)
 
 
+def member_columns(path: str = "member") -> tuple[Column, Column, Column]:
+    """The member of a row as every export shows it: member number, name, masked phone."""
+    return (
+        Column(gettext_lazy("Member number"), f"{path}.member_no"),
+        Column(gettext_lazy("Full name"), f"{path}.name"),
+        Column(gettext_lazy("Phone"), f"{path}.phone_masked"),
+    )
+
+
 def _sealed(model: type[models.Model] | None, path: str) -> bool:
     """Does the dotted ``path`` from ``model`` reach a sealed field (or its ciphertext)?"""
     for part in path.split("."):

@@ -23,7 +23,7 @@ from gonghui.core.errors import Refused
 from gonghui.core.money import format_fen
 from gonghui.core.timeutil import local_today
 from gonghui.orgs.admin_base import ScopedAdmin
-from gonghui.orgs.console_export import Column, Yuan
+from gonghui.orgs.console_export import Column, Yuan, member_columns
 from gonghui.orgs.scoping import can
 
 from .. import services
@@ -63,9 +63,7 @@ class RedemptionAdmin(ScopedAdmin):
         Column(gettext_lazy("Merchant"), "merchant.name"),
         Column(gettext_lazy("Store"), "store.name"),
         Column(gettext_lazy("Offer"), "offer.title"),
-        Column(gettext_lazy("Member number"), "member.member_no"),
-        Column(gettext_lazy("Full name"), "member.name"),
-        Column(gettext_lazy("Phone"), "member.phone_masked"),
+        *member_columns(),
         Column(gettext_lazy("Union"), "member.org.name"),
         Yuan(gettext_lazy("Bill (yuan)"), "bill_fen"),
         Yuan(gettext_lazy("Discount (yuan)"), "discount_fen"),

@@ -26,7 +26,7 @@ from gonghui.core.errors import Refused
 from gonghui.core.identifiers import normalize_member_no
 from gonghui.members.models import Member
 from gonghui.orgs.admin_base import ObjectView, ScopedAdmin
-from gonghui.orgs.console_export import Column, Yuan
+from gonghui.orgs.console_export import Column, Yuan, member_columns
 from gonghui.orgs.scoping import can, scope
 
 from .. import selectors, services
@@ -70,9 +70,7 @@ class AidClaimAdmin(ScopedAdmin):
     export_columns = (
         Column(gettext_lazy("Claim number"), "number"),
         Column(gettext_lazy("Plan"), "plan"),
-        Column(gettext_lazy("Member number"), "member.member_no"),
-        Column(gettext_lazy("Full name"), "member.name"),
-        Column(gettext_lazy("Phone"), "member.phone_masked"),
+        *member_columns(),
         Column(gettext_lazy("Union"), "org.name"),
         Column(gettext_lazy("Category"), "category"),
         Column(gettext_lazy("Invoice number"), "invoice_no"),
