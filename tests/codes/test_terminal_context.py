@@ -299,3 +299,17 @@ def test_console_change_refuses_repointing_with_a_field_error(tree):
     terminal.refresh_from_db()
     assert terminal.context_id == str(other_mine.pk)
     assert audited("codes.terminal.update") == 1
+
+
+def test_context_labels_follow_the_request_language():
+    """A scan context's label is a lazy translation, shown in each request's language (it was
+    turned into a string once, when the app registry was filled)."""
+    from django.utils import translation
+
+    from gonghui.codes import dispatch
+
+    with translation.override("en"):
+        english = dispatch.label_of("benefits.store")
+    with translation.override("zh-hans"):
+        chinese = dispatch.label_of("benefits.store")
+    assert english == "Store" and chinese != english and chinese

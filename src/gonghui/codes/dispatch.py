@@ -40,7 +40,7 @@ class ScanHandler(Protocol):
 class Registration:
     context_type: str
     handler: Callable[..., dict[str, Any]]
-    label: str
+    label: Any  # a lazy translation: shown in the language of each request
     resolve: Callable[[str], Any] | None = None
 
 
@@ -52,7 +52,7 @@ def register(
     context_type: str,
     handler: Callable[..., dict[str, Any]],
     *,
-    label: str = "",
+    label: Any = "",
     resolve: Callable[[str], Any] | None = None,
 ) -> None:
     """Register the scan handler of ``context_type`` (e.g. ``"benefits.store"``); once per type.
@@ -65,9 +65,7 @@ def register(
     existing = _REGISTRY.get(context_type)
     if existing is not None and existing.handler is not handler:
         raise ImproperlyConfigured(f"a scan handler is already registered for {context_type!r}")
-    _REGISTRY[context_type] = Registration(
-        context_type, handler, str(label or context_type), resolve
-    )
+    _REGISTRY[context_type] = Registration(context_type, handler, label or context_type, resolve)
 
 
 def context_org(context_type: str, context_id: str) -> Any:
@@ -80,7 +78,7 @@ def context_org(context_type: str, context_id: str) -> Any:
 
 def label_of(context_type: str) -> str:
     reg = _REGISTRY.get(context_type)
-    return reg.label if reg is not None else context_type
+    return str(reg.label) if reg is not None else context_type
 
 
 def register_operator(name: str, terminals: Callable[[Any], Q]) -> None:
