@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python bench/import_members.py
 	$(BIN)/python bench/redeem.py
 	$(BIN)/python bench/flash_registration.py
+	$(BIN)/python bench/console_lists.py
 
 # docs/screenshots/*.png from a throw-away demo database, in Debian's Chromium (apt-get install chromium)
 screenshots: install
