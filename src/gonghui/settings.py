@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "gonghui.jobs",
     "gonghui.honors",
     "gonghui.academy",
+    "gonghui.dashboard",  # reads every app's figures through the registries; imports no service app
     "gonghui.demo",  # top of the import direction: may import every app
 ]
 

@@ -19,13 +19,14 @@ class MembersConfig(AppConfig):
 
         from django.core import checks
 
-        from . import servicekinds
+        from . import figures, servicekinds
 
         # The rules of counting: docs/figures.md. Joining the union (入会) is a service: one
         # event when the application is approved (members created by staff or a roster import
         # leave none).
         servicekinds.register("members.enrolment", _("Joined the union"), counts=True)
         checks.register(servicekinds.system_check)
+        checks.register(figures.system_check)
 
         from gonghui.core import labels
 
