@@ -3,9 +3,8 @@ every member H5 page, over the demo loaded once; fails on a 5xx, a raw ``app.kin
 untranslated msgid, a label made up from an attribute name, or horizontal overflow at 390 px.
 
 The demo is loaded once per module inside a transaction that is rolled back at the end, so the
-rest of the suite never sees it. The browser part does not start a server: Playwright hands
-every request to the same Django test client (``page.route``), so it reads the same uncommitted
-demo. It runs in the SQLite pass of CI only (the walk proves nothing more on PostgreSQL).
+rest of the suite never sees it. The browser part does not start a server: the Django test
+client answers every H5 page first, then Playwright is served those answers (``page.route``). It runs in the SQLite pass of CI only (the walk proves nothing more on PostgreSQL).
 See ``findings.py`` for the exact rules.
 """
 
@@ -14,7 +13,9 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,11 +65,13 @@ def demo(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
         try:
             demo_load()
             member = Member.objects.get(phone_index=pii.phone_index(data.DEMO_MEMBER_PHONE))
-            yield {"member": member, "checks": Checks.build(), "connection": connections["default"]}
+            yield {"member": member, "checks": Checks.build()}
         finally:
-            connections["default"] = conn  # the browser test may have left another context
-            conn.set_rollback(True)
-            atomic.__exit__(None, None, None)
+            # A django_db test's teardown closes the connection (TestCase.tearDownClass), which
+            # ends the transaction, uncommitted; the atomic block is then gone.
+            if conn.in_atomic_block:
+                conn.set_rollback(True)
+                atomic.__exit__(None, None, None)
 
 
 class Checks:
@@ -318,9 +321,12 @@ def test_h5_walk(demo):
 # ------------------------------------------------------------------ 390 px in Chromium
 
 
-def _serve(client: Client, conn: Any) -> Callable[[Any, Any], None]:
+def _serve(pages: dict[str, Any]) -> Callable[[Any, Any], None]:
+    """Playwright's request handler: the pages answered beforehand by the Django test client,
+    static files from the finders, 404 for anything else. It runs in Playwright's greenlet and
+    never touches the database."""
+
     def handle(route: Any, request: Any) -> None:
-        connections["default"] = conn  # Playwright's greenlet has a context of its own
         parts = urlsplit(request.url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if parts.path.startswith(settings.STATIC_URL):
@@ -332,50 +338,68 @@ def _serve(client: Client, conn: Any) -> Callable[[Any, Any], None]:
             ctype = mimetypes.guess_type(found)[0] or "application/octet-stream"
             route.fulfill(status=200, body=body, headers={"Content-Type": ctype})
             return
-        if request.method != "GET":
-            route.fulfill(status=204, body="")
+        answer = pages.get(path) if request.method == "GET" else None
+        if answer is None:
+            route.fulfill(status=404 if request.method == "GET" else 204, body="")
             return
-        response = client.get(path)
-        headers = {k: v for k, v in response.items() if k.lower() != "content-length"}
-        route.fulfill(status=response.status_code, headers=headers, body=response.content)
+        route.fulfill(status=answer[0], headers=answer[1], body=answer[2])
 
     return handle
 
 
+def _overflowing(pages: dict[str, Any]) -> list[str]:
+    """Opens every page at 390×844 in Chromium; the pages whose width overflows.
+
+    Runs in a thread of its own: Playwright's sync API, once started, moves the code after it
+    into a greenlet with a context of its own, where Django would open another connection that
+    cannot see the demo's uncommitted rows. The thread leaves the test's context alone."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    out: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+            context.route(f"{ORIGIN}/**", _serve(pages))
+            page = context.new_page()
+            page.set_default_timeout(15000)
+            for url in pages:
+                page.goto(f"{ORIGIN}{url}", wait_until="load")
+                sizes = page.evaluate(
+                    "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+                )
+                if sizes[0] > sizes[1]:
+                    out.append(f"member {url}: scrollWidth {sizes[0]} > {sizes[1]}")
+        finally:
+            browser.close()
+    return out
+
+
 @pytest.mark.browser
-@pytest.mark.skip(
-    reason="known defect of this test's harness (session 5 note): outside the order of its first "
-    "run it does not find the demo database ('no such table'); the H5 overflow check is off "
-    "until it is fixed"
-)
-def test_h5_no_horizontal_overflow(demo, browser):
-    """Not marked django_db: once Playwright runs, Django's connection lookup lands in another
-    context (a fresh connection that would wait on the demo's open transaction); the test and
-    its request handler use the demo's connection explicitly."""
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    previous = connections["default"]
-    connections["default"] = demo["connection"]
+@pytest.mark.django_db
+def test_h5_no_horizontal_overflow(demo):
+    """Every H5 page of the demo member at 390×844 in Chromium: no horizontal scroll.
+
+    The Django test client answers the pages first (in the demo's transaction); the browser,
+    in a thread of its own, is then served those answers and never touches the database."""
+    from tests.conftest import CHROMIUM
+
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     member = demo["member"]
     client = member_client(member)
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
-    context.route(f"{ORIGIN}/**", _serve(client, demo["connection"]))
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    overflowing: list[str] = []
-    try:
-        for url in h5_urls(member):
-            if url.endswith((".pdf", "/logout")):
-                continue
-            response = client.get(url)
-            if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
-                continue
-            page.goto(f"{ORIGIN}{url}", wait_until="load")
-            sizes = page.evaluate(
-                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-            )
-            if sizes[0] > sizes[1]:
-                overflowing.append(f"member {url}: scrollWidth {sizes[0]} > {sizes[1]}")
-    finally:
-        context.close()
-        connections["default"] = previous
+    pages: dict[str, Any] = {}
+    for url in h5_urls(member):
+        if url.endswith((".pdf", "/logout")):
+            continue
+        response = client.get(url)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        headers = {k: v for k, v in response.items() if k.lower() != "content-length"}
+        pages[url] = (response.status_code, headers, response.content)
+    assert len(pages) > 20, f"the walk found only {len(pages)} H5 pages"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        overflowing = pool.submit(_overflowing, pages).result()
     assert not overflowing, "horizontal overflow at 390 px:\n" + "\n".join(overflowing)
