@@ -48,9 +48,7 @@ def _rgb(color: Color) -> str:
 def text_width(text: str, size: float) -> float:
     """An estimate of the width of ``text`` at ``size`` points, for layout: wide (CJK)
     characters one em, the others about half an em."""
-    return sum(
-        size if unicodedata.east_asian_width(c) in ("W", "F") else size * 0.55 for c in text
-    )
+    return sum(size if unicodedata.east_asian_width(c) in ("W", "F") else size * 0.55 for c in text)
 
 
 def wrap(text: str, size: float, width: float) -> list[str]:
@@ -142,7 +140,8 @@ class Page:
         paint = _paint(fill, stroke)
         if paint:
             self.raw(
-                _style(fill, stroke, width) + f"{_num(x)} {_num(y)} {_num(w)} {_num(h)} re {paint}\n"
+                _style(fill, stroke, width)
+                + f"{_num(x)} {_num(y)} {_num(w)} {_num(h)} re {paint}\n"
             )
 
     def rects(self, boxes: Iterable[tuple[float, float, float, float]], *, fill: Color) -> None:
