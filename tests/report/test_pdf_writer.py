@@ -48,7 +48,7 @@ def test_pages_shapes_and_links():
     assert b"/Title <FEFF" in data
     content = b"".join(streams(data))
     assert b"re B" in content  # the filled and stroked rectangle
-    assert b"50 500 m" in content.replace(b".00", b"") and b" S\n" in content
+    assert b"50 500 m" in content.replace(b".00", b"") and b"\nS\n" in content
     assert b"h f" in content  # the closed, filled polygon
     assert b" c " in content  # the circle's curves
     assert b"(Latin line \\(with parens\\)) Tj" in content

@@ -38,7 +38,7 @@ class Series:
     labels: Sequence[str] | None = None  # the value labels; None: the chart's ``fmt``
     color: str = ""  # "#rrggbb"; empty: the palette's next
 
-    def label(self, i: int, fmt: Callable[[float], str]) -> str:
+    def text_at(self, i: int, fmt: Callable[[float], str]) -> str:
         if self.labels is not None and i < len(self.labels):
             return self.labels[i]
         return fmt(self.values[i])
@@ -150,7 +150,7 @@ def layout(chart: Chart) -> list[Primitive]:
             for i, (x, y) in enumerate(pts):
                 out.append(Dot(x, y, 2.2, color))
                 if len(chart.series) == 1:
-                    out.append(Label(x, y - 5, s.label(i, chart.fmt), 7, "middle", MUTED))
+                    out.append(Label(x, y - 5, s.text_at(i, chart.fmt), 7, "middle", MUTED))
         return out
     k = max(len(chart.series), 1)
     bar_w = slot * 0.7 / k
@@ -160,7 +160,7 @@ def layout(chart: Chart) -> list[Primitive]:
             y = y_of(v)
             out.append(Rect(x, y, bar_w, bottom - y, color))
             if k == 1:
-                out.append(Label(x + bar_w / 2, y - 3, s.label(i, chart.fmt), 7, "middle", MUTED))
+                out.append(Label(x + bar_w / 2, y - 3, s.text_at(i, chart.fmt), 7, "middle", MUTED))
     return out
 
 
@@ -170,7 +170,7 @@ def _hbar(chart: Chart, color: str, top: float, vmax: float) -> list[Primitive]:
     values = list(series.values)
     label_w = min(max((text_width(c, 9) for c in chart.categories), default=0), chart.width / 3)
     left = label_w + 8
-    texts = [series.label(i, chart.fmt) for i in range(len(values))]
+    texts = [series.text_at(i, chart.fmt) for i in range(len(values))]
     right = chart.width - 8 - max((text_width(t, 8) for t in texts), default=0)
     n = max(len(chart.categories), 1)
     row = (chart.height - top) / n

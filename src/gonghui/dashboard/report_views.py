@@ -83,10 +83,10 @@ def report(request: HttpRequest) -> HttpResponse:
     built = report_build(org=params.org, year=params.year, public=params.public)
     here = _path("dashboard:report", "/admin/dashboard/report/")
     user = request.user
-    children = [c for c in params.org.get_children().order_by("path") if can(user, CAPABILITY, c)][
-        :200
-    ]
-    parent = params.org.get_parent()
+    org = params.org
+    below = Org.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
+    children = [c for c in below[:200] if can(user, CAPABILITY, c)]
+    parent = Org.objects.filter(path=org.path[: -Org.steplen]).first() if org.depth > 1 else None
     if parent is not None and not can(user, CAPABILITY, parent):
         parent = None
     this_year = local_today().year
