@@ -21,7 +21,7 @@ class _Writer:
         self.report = report
         self.doc = Document(title=report.title)
         self.page: Page = self.doc.page()
-        self.y = PAGE_H - MARGIN
+        self.y: float = PAGE_H - MARGIN
 
     def need(self, height: float) -> None:
         """Start a new page unless ``height`` points still fit on this one."""
