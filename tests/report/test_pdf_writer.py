@@ -52,6 +52,9 @@ def test_pages_shapes_and_links():
     assert b"h f" in content  # the closed, filled polygon
     assert b" c " in content  # the circle's curves
     assert b"(Latin line \\(with parens\\)) Tj" in content
+    # a coloured line keeps its colour to itself (the next text is black again)
+    assert b"q 0.2 0.2 0.2 rg\nBT /F1 10 Tf 50.0 760.0 Td" in content
+    assert b"Tj ET\nQ\n" in content
 
 
 @needs_pdftotext

@@ -74,14 +74,14 @@ class _Text:
     color: Color | None
 
     def ops(self, cjk: Callable[[str], str]) -> str:
-        fill = f"{_rgb(self.color)} rg " if self.color is not None else ""
         size = _num(self.size)
         if self.text.isascii():
-            return (
-                f"BT {fill}/F1 {size} Tf {self.x:.1f} {self.y:.1f} Td "
-                f"{latin_string(self.text)} Tj ET\n"
-            )
-        return f"BT {fill}/F2 {size} Tf {self.x:.1f} {self.y:.1f} Td {cjk(self.text)} Tj ET\n"
+            ops = f"BT /F1 {size} Tf {self.x:.1f} {self.y:.1f} Td {latin_string(self.text)} Tj ET\n"
+        else:
+            ops = f"BT /F2 {size} Tf {self.x:.1f} {self.y:.1f} Td {cjk(self.text)} Tj ET\n"
+        if self.color is None:
+            return ops
+        return f"q {_rgb(self.color)} rg\n{ops}Q\n"  # the colour ends with the line
 
 
 @dataclass(frozen=True)
