@@ -16,10 +16,11 @@ SRC = ROOT / "src" / "gonghui"
 
 # path (relative to src/gonghui) -> why getattr(settings, …) stays there
 ALLOWED_GETATTR = {
-    # GONGHUI_CERTIFICATE_FONT is declared in settings.py; the font module also falls back to the
-    # environment variable at run time when the setting is absent (a process started with other
-    # settings still finds the font; tests/academy/test_pdf.py pins it).
-    "academy/pdffont.py": "GONGHUI_CERTIFICATE_FONT",
+    # GONGHUI_PDF_FONT and the older GONGHUI_CERTIFICATE_FONT are declared in settings.py; the
+    # font module also falls back to the environment variables at run time when a setting is
+    # absent (a process started with other settings still finds the font;
+    # tests/academy/test_pdf.py pins it).
+    "core/pdffont.py": "GONGHUI_PDF_FONT",
 }
 
 

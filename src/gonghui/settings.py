@@ -383,9 +383,14 @@ GONGHUI_CODES_LOCK_THRESHOLD = env_int("GONGHUI_CODES_LOCK_THRESHOLD", 10)
 GONGHUI_CODES_FAIL_WINDOW_SECONDS = env_int("GONGHUI_CODES_FAIL_WINDOW_SECONDS", 24 * 3600)
 GONGHUI_CODES_LOCK_SECONDS = env_int("GONGHUI_CODES_LOCK_SECONDS", 15 * 60)
 GONGHUI_CODES_LOCK_MAX_SECONDS = env_int("GONGHUI_CODES_LOCK_MAX_SECONDS", 24 * 3600)
-# The CJK font of academy certificates: a path, "path#index" for a collection; empty searches the
-# usual system paths (academy.pdffont, docs/academy.md).
+# The CJK font embedded in PDFs (certificates, the work report): a path, "path#index" for a
+# collection; empty searches the usual system paths (core.pdffont, docs/academy.md).
+# GONGHUI_CERTIFICATE_FONT is its older name, used when GONGHUI_PDF_FONT is empty.
+GONGHUI_PDF_FONT = env("GONGHUI_PDF_FONT", "") or ""
 GONGHUI_CERTIFICATE_FONT = env("GONGHUI_CERTIFICATE_FONT", "") or ""
+# The yearly work report marked for publication (dashboard.report): counts below this are
+# suppressed (shown as "<N").
+GONGHUI_REPORT_SUPPRESS_BELOW = env_int("GONGHUI_REPORT_SUPPRESS_BELOW", 5)
 
 
 def _console_static(path: str) -> Any:
