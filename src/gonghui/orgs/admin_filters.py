@@ -102,7 +102,7 @@ def day_range_filter(field: str, title: Any, name: str) -> type[admin.ListFilter
         def has_output(self) -> bool:
             return True
 
-        def expected_parameters(self) -> list[str]:
+        def expected_parameters(self) -> list[str | None]:
             return [start_param, end_param]
 
         def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:

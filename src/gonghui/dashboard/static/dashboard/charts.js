@@ -23,7 +23,7 @@
         tooltip: { trigger: "axis" },
         xAxis: horizontal ? numbers : Object.assign({}, categories, { axisLabel: { rotate: data.labels.length > 8 ? 45 : 0, hideOverlap: true } }),
         yAxis: horizontal ? Object.assign({}, categories, { inverse: true }) : numbers,
-        series: [{ name: data.title, type: type, data: data.values, smooth: type === "line", areaStyle: type === "line" ? { opacity: 0.08 } : undefined }]
+        series: [{ name: data.title, type: type, data: data.values, areaStyle: type === "line" ? { opacity: 0.08 } : undefined }]
       });
       drawn.push(chart);
     });
