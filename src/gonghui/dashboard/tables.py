@@ -75,8 +75,8 @@ def _compared_columns() -> list[Any]:
         _("Figure"),
         _("This period"),
         _("Previous period"),
-        _("Change"),
-        _("Change (per cent)"),
+        _("Difference"),
+        _("Difference (per cent)"),
     ]
 
 
