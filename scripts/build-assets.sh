@@ -17,6 +17,8 @@ cp node_modules/htmx.org/dist/htmx.min.js "$dest/"
 cp node_modules/qrcode-generator/dist/qrcode.js "$dest/"
 cp node_modules/jsbarcode/dist/barcodes/JsBarcode.code128.min.js "$dest/"
 cp node_modules/html5-qrcode/html5-qrcode.min.js "$dest/"
+# the dashboard's charts (dashboard/static/dashboard/charts.js draws them)
+cp node_modules/echarts/dist/echarts.min.js "$dest/"
 # the H5 home tiles' icons (members.h5menu entries name one each)
 mkdir -p "$dest/icons"
 cp node_modules/lucide-static/icons/*.svg "$dest/icons/"

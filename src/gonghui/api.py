@@ -92,6 +92,11 @@ API_TAGS = [
     {"name": "rights", "description": "Rights cases and collective contracts."},
     {"name": "mutualaid", "description": "Medical mutual aid: enrolments and claims."},
     {"name": "academy", "description": "Craftsman academy: courses, quizzes and certificates."},
+    {
+        "name": "dashboard",
+        "description": "The console dashboard's figures: person-times, amounts, active members, "
+        "funds spent, the services' figures, by child org, pending work.",
+    },
 ]
 
 api = NinjaAPI(
@@ -171,6 +176,9 @@ def _mount_routers() -> None:
     from gonghui.academy.api import router as academy_router
 
     api.add_router("/academy/", academy_router, tags=["academy"])
+    from gonghui.dashboard.api import router as dashboard_router
+
+    api.add_router("/dashboard/", dashboard_router, tags=["dashboard"])
 
 
 _mount_routers()

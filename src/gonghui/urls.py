@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .api import api
+from .dashboard import views as dashboard_views
 
 urlpatterns = [
     path("admin/", include("gonghui.staffauth.urls")),  # login, two-factor (before admin)
+    path("admin/dashboard/", include("gonghui.dashboard.urls")),  # before admin
+    # the console's landing page: the dashboard for dashboard.view, else the admin's index
+    path("admin/", admin.site.admin_view(dashboard_views.index), name="console_home"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("m/code/", include("gonghui.codes.urls")),  # before "m/"

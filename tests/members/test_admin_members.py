@@ -105,7 +105,7 @@ def test_filters(client, world):
     assert names(client.get(url, {"status__exact": "suspended"})) == {"李建国"}
     assert names(client.get(url, {"employment_type__exact": "gig"})) == {"王骑手"}
     assert names(client.get(url, {"gig_trade__exact": "rider"})) == {"王骑手"}
-    assert names(client.get(url, {"org__id__exact": world["u1"].pk})) == {"张晓燕"}
+    assert names(client.get(url, {"org_tree": world["u1"].pk})) == {"张晓燕"}
 
 
 def test_org_filter_lists_only_orgs_in_scope(client, world):

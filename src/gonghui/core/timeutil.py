@@ -24,6 +24,12 @@ def local_today() -> dt.date:
     return now().astimezone(SHANGHAI).date()
 
 
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of the local (Asia/Shanghai) day ``day``, as an aware UTC datetime: the bound
+    of a half-open period [start, end) of local days."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI).astimezone(dt.UTC)
+
+
 def to_local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(SHANGHAI)
 

@@ -16,7 +16,7 @@ from gonghui.core.errors import NotFound
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import scope
 
-from .models import Budget, FundAccount, LedgerEntry, LedgerTransaction, NormalSide
+from .models import AccountKind, Budget, FundAccount, LedgerEntry, LedgerTransaction, NormalSide
 
 VIEW = "funds.view"
 
@@ -321,4 +321,47 @@ def fund_flows(*, org: Org, start: dt.datetime, end: dt.datetime) -> dict[str, d
             "credits_fen": -int(row["credits"]),
         }
         for row in rows
+    }
+
+
+#: The accounts that hold union money (credit-normal funds): a debit on one is money spent.
+FUND_KINDS = (
+    AccountKind.UNION_FUNDS,
+    AccountKind.WELFARE,
+    AccountKind.MUTUAL_AID,
+    AccountKind.ASSISTANCE,
+)
+#: Transaction kinds that move money between the union's own accounts: not spending.
+TRANSFER_KINDS = ("allocation",)
+
+
+def spending(*, org: Org, start: dt.datetime, end: dt.datetime) -> dict[tuple[str, str], int]:
+    """Money spent from the funds of ``org``'s subtree in [start, end), fen, by (fund account
+    kind, purpose).
+
+    The purpose is the transaction's kind (``benefits.subsidy``, ``assistance.help``, …), and a
+    reversal counts under the kind of the transaction it reverses, so a voided subsidy nets out
+    (in the period the reversal is booked). Allocations between the union's own accounts are
+    no spending and left out, whichever side; money received into a fund (premiums) leaves a
+    purpose's net below zero and it is left out too. Only the funds count (``FUND_KINDS``),
+    never payables, bank or clearing accounts. One query."""
+    rows = (
+        LedgerEntry.objects.filter(
+            account__org__path__startswith=org.path,
+            account__kind__in=FUND_KINDS,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        )
+        .annotate(
+            purpose=Coalesce("transaction__reverses__kind", "transaction__kind"),
+        )
+        .exclude(purpose__in=TRANSFER_KINDS)
+        .order_by()
+        .values("account__kind", "purpose")
+        .annotate(total=Sum("amount_fen"))
+    )
+    return {
+        (row["account__kind"], row["purpose"]): int(row["total"])
+        for row in rows
+        if row["total"] and row["total"] > 0
     }

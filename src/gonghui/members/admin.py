@@ -24,6 +24,7 @@ from gonghui.core.identifiers import (
 )
 from gonghui.core.money import format_fen
 from gonghui.orgs.admin_base import ScopedAdmin
+from gonghui.orgs.admin_filters import day_range_filter, subtree_filter
 from gonghui.orgs.admin_labels import LabelledAdmin, code_filter, object_link
 from gonghui.orgs.models import Enterprise
 from gonghui.orgs.scoping import can, get_in_scope_or_404, scope
@@ -83,7 +84,8 @@ class MemberAdmin(ScopedAdmin):
         "status",
         "employment_type",
         "gig_trade",
-        ("org", admin.RelatedOnlyFieldListFilter),
+        subtree_filter("org", _("Union (with the unions below)"), "members.view"),
+        day_range_filter("joined_on", _("Joined on"), "joined"),
     )
     search_fields = ("name",)
     search_help_text = _("Name (contains), member number, phone or ID number (exact).")
@@ -208,7 +210,8 @@ class ServiceEventAdmin(LabelledAdmin, ScopedAdmin):
     list_display = ("occurred_at", "member", "org", "kind_label", "amount", "source")
     list_filter = (
         code_filter("kind", _("Service kind"), servicekinds.label_for),
-        ("org", admin.RelatedOnlyFieldListFilter),
+        subtree_filter("org", _("Union (with the unions below)"), "members.view"),
+        day_range_filter("occurred_at", _("Occurred"), "occurred"),
     )
     date_hierarchy = "occurred_at"
     search_fields = ("=member__member_no", "kind")
