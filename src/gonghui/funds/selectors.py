@@ -16,7 +16,7 @@ from gonghui.core.errors import NotFound
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import scope
 
-from .models import Budget, FundAccount, LedgerEntry, LedgerTransaction, NormalSide
+from .models import AccountKind, Budget, FundAccount, LedgerEntry, LedgerTransaction, NormalSide
 
 VIEW = "funds.view"
 
@@ -322,3 +322,46 @@ def fund_flows(*, org: Org, start: dt.datetime, end: dt.datetime) -> dict[str, d
         }
         for row in rows
     }
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+#: The funds money is spent from (the others are payables, bank, cash and clearing accounts).
+SPENDING_FUNDS = (
+    AccountKind.UNION_FUNDS,
+    AccountKind.WELFARE,
+    AccountKind.MUTUAL_AID,
+    AccountKind.ASSISTANCE,
+)
+
+
+def spent_fen(*, org: Org, kind: str, start: dt.datetime, end: dt.datetime) -> int:
+    """Money spent in [start, end) from the ``kind`` fund accounts of ``org``'s subtree, net of
+    reversals (fen): the debits booked on them, less the credits of the reversals of those
+    debits (a voided redemption, a refunded activity subsidy) booked in the period. An
+    allocation moves money between funds and spends none, nor does its reversal; income (a
+    premium, a top-up) is a credit and is not spending."""
+    entries = LedgerEntry.objects.filter(
+        account__org__path__startswith=org.path,
+        account__kind=kind,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+    )
+    debits = entries.filter(amount_fen__gt=0, transaction__reverses__isnull=True).exclude(
+        transaction__kind="allocation"
+    )
+    undone = entries.filter(amount_fen__lt=0, transaction__reverses__isnull=False).exclude(
+        transaction__reverses__kind="allocation"
+    )
+    plus = debits.aggregate(s=Sum("amount_fen"))["s"] or 0
+    minus = undone.aggregate(s=Sum("amount_fen"))["s"] or 0
+    return int(plus) + int(minus)
+
+
+def figure_spent_from(kind: str) -> Any:
+    """The ``members.figures`` compute of ``spent_fen`` for one fund kind."""
+
+    def compute(query: Any) -> int:
+        return spent_fen(org=query.org, kind=kind, start=query.start, end=query.end)
+
+    return compute
