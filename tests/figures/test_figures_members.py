@@ -34,6 +34,7 @@ def test_members_figures_by_union_and_district():
         },
     )
     assert figures.figure("members.total").stock
+    assert value("members.new", tree.fed) == 4  # the other district counts at the federation
 
 
 def test_pending_enrolments_and_transfers_respect_scope():
@@ -62,4 +63,3 @@ def test_pending_enrolments_and_transfers_respect_scope():
     assert transfers.count(district_admin, tree.b) == 0
     assert transfers.count(district_admin, tree.district) == 1
     assert enrolments.url(tree.a).startswith("/admin/members/enrolment/")
-    assert value("members.new", tree.fed) == 4  # the other district counts at the federation
