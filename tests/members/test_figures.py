@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gonghui.activities import services as activities
-from gonghui.activities.models import Registration
+from gonghui.activities.models import CheckIn, Registration
 from gonghui.benefits import services as benefits
 from gonghui.benefits.models import Redemption
 from gonghui.core import timeutil
@@ -24,6 +24,7 @@ from gonghui.funds import services as funds
 from gonghui.funds.models import AccountKind
 from gonghui.jobs import services as jobs
 from gonghui.jobs.models import Application
+from gonghui.members import figures as registry
 from gonghui.members import selectors
 from gonghui.members.models import Member, ServiceEvent
 from gonghui.members.servicekinds import Amount
@@ -175,6 +176,45 @@ def check(town: Town) -> None:
     assert total[0] == sum(p[0] for p in parts)
     assert total[1][SPENT] == sum(p[1][SPENT] for p in parts)
     assert figures(None) == total
+    check_registered(town)
+
+
+def registered(key: str, org: Org) -> Any:
+    start = timeutil.now() - dt.timedelta(days=1)
+    end = timeutil.now() + dt.timedelta(days=30)
+    return registry.figure(key).compute(registry.Query(org=org, start=start, end=end))
+
+
+def check_registered(town: Town) -> None:
+    """The figures the apps publish (members.figures) equal the live rows too; the additive
+    ones of the root are the sum of its unions' (the root holds the merchant and the funds);
+    the welfare fund's spending is the subsidies given and not cancelled."""
+    held = Registration.objects.filter(
+        status__in=[
+            *Registration.HOLDING,
+            Registration.Status.ATTENDED,
+            Registration.Status.NO_SHOW,
+        ]
+    )
+    live = Redemption.objects.filter(status=Redemption.Status.ACTIVE)
+    expected = {
+        "activities.places": held.count(),
+        "activities.subsidy": sum(r.subsidy_fen for r in held),
+        "activities.checkins": CheckIn.objects.count(),
+        "jobs.applications": Application.objects.exclude(
+            status=Application.Status.WITHDRAWN
+        ).count(),
+        "venues.bookings": Booking.objects.exclude(status=Booking.Status.CANCELLED).count(),
+        "benefits.redemptions": live.count(),
+        "benefits.subsidy": sum(r.subsidy_fen for r in live),
+    }
+    for key, want in expected.items():
+        assert registered(key, town.root) == want, key
+        if key.startswith("benefits."):
+            continue  # the merchant is the root's: nothing below it
+        assert registered(key, town.root) == sum(registered(key, u) for u in town.unions), key
+    spent = expected["activities.subsidy"] + expected["benefits.subsidy"]
+    assert registered("funds.spent.welfare", town.root) == spent
 
 
 OPS = ["register", "cancel", "checkin", "redeem", "void", "book", "unbook", "apply", "withdraw"]

@@ -13,7 +13,12 @@ import pytest
 
 from gonghui.core.timeutil import SHANGHAI
 from gonghui.funds.models import AccountKind
-from gonghui.funds.services import account_open, fund_allocate, transaction_post
+from gonghui.funds.services import (
+    account_open,
+    fund_allocate,
+    transaction_post,
+    transaction_reverse,
+)
 from gonghui.members import figures as registry
 from gonghui.members.models import MemberActivity
 from gonghui.members.services import service_event_record
@@ -70,8 +75,8 @@ def town(db) -> Town:
                 member=m, day=dt.date(YEAR, 4, 2), org=a, via="scan", first_at=at(4, 2)
             )
     # the ledger: 10,000,000.00 allocated from the bank to the federation's welfare fund and
-    # 500,000.00 on to A's (allocations: not spending), then A spends 123,456.78 and 20,000.00
-    # of which 1,000.00 comes back (a void)
+    # 500,000.00 on to A's (allocations: not spending), then A spends 123,456.78, 19,000.00 and
+    # 1,000.00, which comes back (a void: the reversal of that subsidy)
     bank = account_open(org=fed, kind=AccountKind.BANK)
     fed_welfare = account_open(org=fed, kind=AccountKind.WELFARE)
     a_welfare = account_open(org=a, kind=AccountKind.WELFARE)
@@ -91,15 +96,16 @@ def town(db) -> Town:
     transaction_post(
         org=a,
         kind="activities.subsidy",
-        entries=[(a_funds, 2_000_000), (payable, -2_000_000)],
+        entries=[(a_funds, 1_900_000), (payable, -1_900_000)],
         occurred_at=at(8),
     )
-    transaction_post(
+    voided = transaction_post(
         org=a,
-        kind="benefits.subsidy_void",
-        entries=[(payable, 100_000), (a_funds, -100_000)],
-        occurred_at=at(9),
+        kind="benefits.subsidy",
+        entries=[(a_funds, 100_000), (payable, -100_000)],
+        occurred_at=at(8),
     )
+    transaction_reverse(txn=voided, actor=None, kind="benefits.subsidy_void", occurred_at=at(9))
     return Town(fed=fed, a=a, b=b)
 
 

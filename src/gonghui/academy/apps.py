@@ -26,3 +26,33 @@ class AcademyConfig(AppConfig):
         # that closes the lessons does not count again.
         servicekinds.register("academy.lesson_completed", _("Lesson completed"), counts=True)
         servicekinds.register("academy.certificate", _("Certificate issued"), counts=False)
+
+        from gonghui.members.figures import Unit, register
+
+        from . import selectors as sel
+
+        section = "academy"
+        register(
+            "academy.enrolments",
+            _("Course enrolments"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_enrolments,
+            order=10,
+        )
+        register(
+            "academy.lessons",
+            _("Lessons completed"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_lessons,
+            order=20,
+        )
+        register(
+            "academy.certificates",
+            _("Certificates issued"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_certificates,
+            order=30,
+        )

@@ -70,3 +70,53 @@ class ActivitiesConfig(AppConfig):
         ledgerkinds.register("activities.subsidy", _("Activity subsidy"))
         ledgerkinds.register("activities.subsidy_refund", _("Activity subsidy refunded"))
         labels.register_type("activities.attendees", _("Attendee list"))
+
+        from django.utils.text import format_lazy
+
+        from gonghui.members.figures import Unit, register
+
+        from . import selectors as sel
+        from .models import Kind
+
+        section = "activities"
+        register(
+            "activities.sessions",
+            _("Activity sessions held"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_sessions,
+            order=10,
+        )
+        register(
+            "activities.places",
+            _("Places given at activities"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_places,
+            order=20,
+        )
+        register(
+            "activities.checkins",
+            _("Activity check-ins"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_checkins,
+            order=30,
+        )
+        register(
+            "activities.subsidy",
+            _("Union subsidy on activities"),
+            section=section,
+            unit=Unit.FEN,
+            compute=sel.figure_subsidy_fen,
+            order=40,
+        )
+        for n, kind in enumerate(Kind):
+            register(
+                f"activities.places.{kind.value}",
+                format_lazy(_("Places given: {kind}"), kind=kind.label),
+                section=section,
+                unit=Unit.COUNT,
+                compute=sel.figure_places_of_kind(kind.value),
+                order=100 + n,
+            )

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from gonghui.core import timeutil
@@ -132,3 +132,56 @@ def applications_ranked(session: Session) -> list[Ranked]:
         key=lambda r: (not r.frontline, r.no_shows, r.registration.created_at, r.registration.pk)
     )
     return rows
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+#: A registration that was given a place (held, attended or not).
+PLACE_GIVEN = (*Registration.HOLDING, Registration.Status.ATTENDED, Registration.Status.NO_SHOW)
+
+
+def _sessions(query: Any) -> QuerySet[Session]:
+    """Sessions of the subtree's activities that start in the period."""
+    return Session.objects.filter(
+        activity__org__path__startswith=query.org.path,
+        starts_at__gte=query.start,
+        starts_at__lt=query.end,
+    )
+
+
+def _places(query: Any) -> QuerySet[Registration]:
+    """Places given on those sessions (a cancelled registration gave none)."""
+    return Registration.objects.filter(
+        session__in=_sessions(query).values("pk"), status__in=PLACE_GIVEN
+    )
+
+
+def figure_sessions(query: Any) -> int:
+    return _sessions(query).count()
+
+
+def figure_places(query: Any) -> int:
+    return _places(query).count()
+
+
+def figure_places_of_kind(kind: str) -> Any:
+    """The places given on the sessions of one programme kind (疗休养, 两癌筛查, …)."""
+
+    def compute(query: Any) -> int:
+        return _places(query).filter(session__activity__kind=kind).count()
+
+    return compute
+
+
+def figure_checkins(query: Any) -> int:
+    """Check-ins made in the period at the subtree's activities."""
+    return CheckIn.objects.filter(
+        session__activity__org__path__startswith=query.org.path,
+        at__gte=query.start,
+        at__lt=query.end,
+    ).count()
+
+
+def figure_subsidy_fen(query: Any) -> int:
+    """The union's subsidy on the places given (fen)."""
+    return int(_places(query).aggregate(s=Sum("subsidy_fen"))["s"] or 0)

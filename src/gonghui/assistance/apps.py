@@ -69,3 +69,52 @@ class AssistanceConfig(AppConfig):
         labels.register_type("assistance.document", HardshipDocument._meta.verbose_name)
         labels.register_type("assistance.rule", _("Help rule"))
         labels.register_type("demo.assistance", _("Demo data"))
+
+        from django.urls import reverse
+
+        from gonghui.members.figures import Unit, register, register_pending
+
+        from . import selectors as sel
+
+        section = "assistance"
+        register(
+            "assistance.files",
+            _("Households in hardship on file"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_files,
+            stock=True,
+            order=10,
+            public=False,
+        )
+        register(
+            "assistance.visits",
+            _("Hardship visits"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_visits,
+            order=20,
+        )
+        register(
+            "assistance.grants",
+            _("Hardship grants given"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_grants,
+            order=30,
+        )
+        register(
+            "assistance.grants_fen",
+            _("Hardship grants paid"),
+            section=section,
+            unit=Unit.FEN,
+            compute=sel.figure_grants_fen,
+            order=40,
+        )
+        register_pending(
+            "assistance.reviews",
+            _("Hardship files due for review"),
+            count=sel.pending_reviews,
+            url=lambda org: reverse("admin:assistance_hardshipfile_changelist") + "?status=active",
+            order=50,
+        )

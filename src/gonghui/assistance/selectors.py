@@ -139,3 +139,55 @@ def document_open(*, user: Any, file_pk: Any, doc_pk: Any, ip: str | None = None
             ip=ip,
         )
     return doc, path
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+
+def _help_in(query: Any) -> QuerySet[HelpRecord]:
+    from gonghui.members.selectors import figure_days
+
+    first, after = figure_days(query)
+    return HelpRecord.objects.filter(
+        file__org__path__startswith=query.org.path, given_on__gte=first, given_on__lt=after
+    )
+
+
+def figure_files(query: Any) -> int:
+    """Stock at the period's end: active hardship files (households on file) of the subtree,
+    activated before the end."""
+    from gonghui.members.selectors import figure_days
+
+    _, after = figure_days(query)
+    return HardshipFile.objects.filter(
+        org__path__startswith=query.org.path,
+        status=HardshipFile.Status.ACTIVE,
+        activated_on__lt=after,
+    ).count()
+
+
+def figure_visits(query: Any) -> int:
+    """Visits made in the period (each visit once)."""
+    return _help_in(query).filter(kind=HelpKind.VISIT).count()
+
+
+def figure_grants(query: Any) -> int:
+    """Grants given in the period (living, education, medical aid)."""
+    return _help_in(query).exclude(kind=HelpKind.VISIT).count()
+
+
+def figure_grants_fen(query: Any) -> int:
+    """The amount of those grants (fen)."""
+    total = _help_in(query).exclude(kind=HelpKind.VISIT).aggregate(s=Sum("amount_fen"))["s"]
+    return int(total or 0)
+
+
+def pending_reviews(user: Any, org: Org) -> int:
+    """Active files of ``org``'s subtree that ``user`` may open whose yearly review is due."""
+    from gonghui.core.timeutil import local_today
+
+    return (
+        files_due_for_review(today=local_today())
+        .filter(file_visible_q(user), org__path__startswith=org.path)
+        .count()
+    )

@@ -57,3 +57,52 @@ class BenefitsConfig(AppConfig):
         ledgerkinds.register("benefits.subsidy_void", _("Discount subsidy voided"))
         ledgerkinds.register("benefits.settlement", _("Merchant settlement"))
         labels.register_type("demo.benefits", _("Demo data"))
+
+        from django.urls import reverse
+
+        from gonghui.members.figures import Unit, register, register_pending
+
+        from . import selectors as sel
+
+        section = "benefits"
+        register(
+            "benefits.redemptions",
+            _("Discounts redeemed"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_redemptions,
+            order=10,
+        )
+        register(
+            "benefits.subsidy",
+            _("Union subsidy on discounts"),
+            section=section,
+            unit=Unit.FEN,
+            compute=sel.figure_subsidy_fen,
+            order=20,
+        )
+        register(
+            "benefits.merchants",
+            _("Partner merchants"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_merchants_active,
+            stock=True,
+            order=30,
+        )
+        register(
+            "benefits.stores",
+            _("Partner stores"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_stores_active,
+            stock=True,
+            order=40,
+        )
+        register_pending(
+            "benefits.settlements",
+            _("Merchant settlements to pay"),
+            count=sel.pending_settlements,
+            url=lambda org: reverse("admin:benefits_settlement_changelist") + "?status=draft",
+            order=30,
+        )

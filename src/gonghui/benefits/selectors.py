@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from gonghui.core.errors import NotFound
 from gonghui.core.timeutil import SHANGHAI, local_today, now
 from gonghui.members.models import Member
+from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import scope
 
 from .eligibility import offer_refusal
@@ -264,4 +265,48 @@ def offer_budget_figures(*, offer: Offer) -> BudgetFigures:
         left_fen=budget.left_fen if budget else None,
         redemptions=int(agg["n"]),
         subsidy_fen=int(agg["s"]),
+    )
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+
+def _live_redemptions(query: Any) -> QuerySet[Redemption]:
+    """Redemptions at the merchants the subtree manages, made in the period, not voided (a
+    void, whenever made, cancels its redemption: docs/figures.md rule 5)."""
+    return Redemption.objects.filter(
+        merchant__org__path__startswith=query.org.path,
+        created_at__gte=query.start,
+        created_at__lt=query.end,
+        status=Redemption.Status.ACTIVE,
+    )
+
+
+def figure_redemptions(query: Any) -> int:
+    return _live_redemptions(query).count()
+
+
+def figure_subsidy_fen(query: Any) -> int:
+    """The union's subsidy on those redemptions (fen)."""
+    return int(_live_redemptions(query).aggregate(s=Coalesce(Sum("subsidy_fen"), 0))["s"])
+
+
+def figure_merchants_active(query: Any) -> int:
+    """Stock: partner merchants of the subtree that are active."""
+    return Merchant.objects.filter(org__path__startswith=query.org.path, is_active=True).count()
+
+
+def figure_stores_active(query: Any) -> int:
+    """Stock: active stores of those merchants."""
+    return Store.objects.filter(
+        merchant__org__path__startswith=query.org.path, is_active=True, merchant__is_active=True
+    ).count()
+
+
+def pending_settlements(user: Any, org: Org) -> int:
+    """Settlements drafted and not yet paid that ``user`` may pay, in ``org``'s subtree."""
+    return (
+        settlements_visible(user=user, capability="benefits.settle")
+        .filter(status=Settlement.Status.DRAFT, merchant__org__path__startswith=org.path)
+        .count()
     )

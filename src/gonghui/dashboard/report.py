@@ -26,21 +26,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from gonghui.core.svgchart import BAR, HBAR, LINE, Chart, Series, height_for
 from gonghui.core.timeutil import SHANGHAI, format_date, local_today
-from gonghui.funds.models import AccountKind, LedgerEntry
+from gonghui.funds import selectors as fund_selectors
+from gonghui.funds.models import AccountKind
 from gonghui.members import figures as registry
 from gonghui.members import servicekinds
 from gonghui.orgs.models import Org
 
 from . import rollups
 
-FUND_KINDS = (AccountKind.UNION_FUNDS, AccountKind.WELFARE)
-NOT_SPENDING = ("allocation",)  # moving money between unions is not using it
+FUND_KINDS = (AccountKind.UNION_FUNDS, AccountKind.WELFARE)  # 工会经费、福利费
 
 _MARK = "\x00"  # where a figure goes in a translated sentence
 
@@ -208,22 +207,12 @@ def figure_url(key: str, org: Org, first: dt.date, last: dt.date) -> str:
 
 # --- reads ---------------------------------------------------------------------------------------
 def funds_used(*, org: Org, start: dt.datetime, end: dt.datetime) -> int:
-    """Union money used (fen) in [start, end) by ``org``'s subtree: the net debits of its union
-    funds and welfare fund accounts — spending less its voids, refunds and reversals. An
-    allocation (and the reversal of one) only moves money between unions: left out."""
-    total = (
-        LedgerEntry.objects.filter(
-            account__org__path__startswith=org.path,
-            account__kind__in=FUND_KINDS,
-            occurred_at__gte=start,
-            occurred_at__lt=end,
-        )
-        .exclude(
-            Q(transaction__kind__in=NOT_SPENDING) | Q(transaction__reverses__kind__in=NOT_SPENDING)
-        )
-        .aggregate(total=Sum("amount_fen"))["total"]
-    )
-    return int(total or 0)
+    """Union money used (fen) in [start, end) by ``org``'s subtree (工会经费、福利费): what
+    ``funds.selectors.spending`` counts on the union funds and the welfare fund — spending net of
+    its voids, refunds and reversals; allocations between unions and money received are not
+    spending."""
+    by = fund_selectors.spending(org=org, start=start, end=end)
+    return sum(total for (fund, _purpose), total in by.items() if fund in FUND_KINDS)
 
 
 class _Builder:

@@ -50,3 +50,20 @@ class FundsConfig(AppConfig):
         ledgerkinds.register("reversal", _("Reversal"))
         labels.register_type("funds.transaction", LedgerTransaction._meta.verbose_name)
         labels.register_type("funds.account", _("Fund account"))
+
+        from django.utils.text import format_lazy
+
+        from gonghui.members.figures import Unit, register
+
+        from .models import AccountKind
+        from .selectors import SPENDING_FUNDS, figure_spent_from
+
+        for n, kind in enumerate(SPENDING_FUNDS):
+            register(
+                f"funds.spent.{kind.value}",
+                format_lazy(_("{fund}: spent"), fund=AccountKind(kind).label),
+                section="funds",
+                unit=Unit.FEN,
+                compute=figure_spent_from(kind.value),
+                order=10 + n,
+            )

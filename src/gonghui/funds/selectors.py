@@ -324,6 +324,8 @@ def fund_flows(*, org: Org, start: dt.datetime, end: dt.datetime) -> dict[str, d
     }
 
 
+# --- money spent: the dashboard, the figures and the report ------------------------------
+
 #: The accounts that hold union money (credit-normal funds): a debit on one is money spent.
 FUND_KINDS = (
     AccountKind.UNION_FUNDS,
@@ -337,14 +339,16 @@ TRANSFER_KINDS = ("allocation",)
 
 def spending(*, org: Org, start: dt.datetime, end: dt.datetime) -> dict[tuple[str, str], int]:
     """Money spent from the funds of ``org``'s subtree in [start, end), fen, by (fund account
-    kind, purpose).
+    kind, purpose): the one definition of money spent (the dashboard, the figures, the report).
 
-    The purpose is the transaction's kind (``benefits.subsidy``, ``assistance.help``, …), and a
-    reversal counts under the kind of the transaction it reverses, so a voided subsidy nets out
-    (in the period the reversal is booked). Allocations between the union's own accounts are
-    no spending and left out, whichever side; money received into a fund (premiums) leaves a
-    purpose's net below zero and it is left out too. Only the funds count (``FUND_KINDS``),
-    never payables, bank or clearing accounts. One query."""
+    Spending is a debit on a fund (credit-normal: money leaves it) that reverses nothing, less
+    the credits of the reversals of such debits (a voided subsidy, a refunded activity
+    subsidy), each in the period it is booked — so a period's figure may be negative when it
+    undoes more than it spends, and the periods add up. The purpose is the transaction's kind
+    (``benefits.subsidy``, ``assistance.help``, …), a reversal's that of what it reverses.
+    Money received into a fund (a premium, a top-up: a credit) and its reversal are not
+    spending; allocations between the union's own accounts are not, whichever side. Only the
+    funds count (``FUND_KINDS``), never payables, bank or clearing accounts. One query."""
     rows = (
         LedgerEntry.objects.filter(
             account__org__path__startswith=org.path,
@@ -352,16 +356,36 @@ def spending(*, org: Org, start: dt.datetime, end: dt.datetime) -> dict[tuple[st
             occurred_at__gte=start,
             occurred_at__lt=end,
         )
-        .annotate(
-            purpose=Coalesce("transaction__reverses__kind", "transaction__kind"),
+        .filter(
+            Q(amount_fen__gt=0, transaction__reverses__isnull=True)
+            | Q(amount_fen__lt=0, transaction__reverses__isnull=False)
         )
+        .annotate(purpose=Coalesce("transaction__reverses__kind", "transaction__kind"))
         .exclude(purpose__in=TRANSFER_KINDS)
         .order_by()
         .values("account__kind", "purpose")
         .annotate(total=Sum("amount_fen"))
     )
     return {
-        (row["account__kind"], row["purpose"]): int(row["total"])
-        for row in rows
-        if row["total"] and row["total"] > 0
+        (row["account__kind"], row["purpose"]): int(row["total"]) for row in rows if row["total"]
     }
+
+
+#: The funds money is spent from, as the figures registry publishes them (one figure each).
+SPENDING_FUNDS = FUND_KINDS
+
+
+def spent_fen(*, org: Org, kind: str, start: dt.datetime, end: dt.datetime) -> int:
+    """Money spent in [start, end) from the ``kind`` fund accounts of ``org``'s subtree, net of
+    reversals (fen): :func:`spending` of that fund, over every purpose."""
+    by = spending(org=org, start=start, end=end)
+    return sum(total for (fund, _purpose), total in by.items() if fund == kind)
+
+
+def figure_spent_from(kind: str) -> Any:
+    """The ``members.figures`` compute of ``spent_fen`` for one fund kind."""
+
+    def compute(query: Any) -> int:
+        return spent_fen(org=query.org, kind=kind, start=query.start, end=query.end)
+
+    return compute

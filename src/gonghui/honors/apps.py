@@ -40,3 +40,38 @@ class HonorsConfig(AppConfig):
             url_name="honours:showcase",
             order=75,
         )
+
+        from django.utils.text import format_lazy
+
+        from gonghui.members.figures import Unit, register
+
+        from . import selectors as sel
+        from .models import HonourLevel
+
+        section = "honors"
+        for n, level in enumerate(HonourLevel):
+            register(
+                f"honors.honorees.{level.value}",
+                format_lazy(_("Honorees: {level}"), level=level.label),
+                section=section,
+                unit=Unit.COUNT,
+                compute=sel.figure_honorees_of_level(level.value),
+                stock=True,
+                order=10 + n,
+            )
+        register(
+            "honors.volunteer_services",
+            _("Volunteer services held"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_volunteer_services,
+            order=50,
+        )
+        register(
+            "honors.volunteer_hours",
+            _("Volunteer hours"),
+            section=section,
+            unit=Unit.HOURS,
+            compute=sel.figure_volunteer_hours,
+            order=60,
+        )

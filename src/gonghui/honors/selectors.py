@@ -227,3 +227,44 @@ def showcase(member: Member, *, title: str = "") -> list[Honoree]:
         output_field=IntegerField(),
     )
     return list(qs.order_by(level_rank, "-year", "name", "pk")[:SHOWCASE_LIMIT])
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+
+def _services_in(query: Any) -> QuerySet[VolunteerService]:
+    """The subtree's volunteer services dated in the period and held (not after today)."""
+    from gonghui.members.selectors import figure_days
+
+    first, after = figure_days(query)
+    return VolunteerService.objects.filter(
+        team__org__path__startswith=query.org.path,
+        date__gte=first,
+        date__lt=after,
+        date__lte=timeutil.local_today(),
+    )
+
+
+def figure_volunteer_services(query: Any) -> int:
+    return _services_in(query).count()
+
+
+def figure_volunteer_hours(query: Any) -> Decimal:
+    """Hours served by volunteers in those services."""
+    total = VolunteerParticipation.objects.filter(service__in=_services_in(query)).aggregate(
+        h=Sum("hours")
+    )["h"]
+    return Decimal(total or 0)
+
+
+def figure_honorees_of_level(level: str) -> Any:
+    """Stock: honorees of the subtree at one level, honoured in the year of the period's last
+    day or before."""
+
+    def compute(query: Any) -> int:
+        last_year = timeutil.to_local(query.end - dt.timedelta(microseconds=1)).year
+        return Honoree.objects.filter(
+            org__path__startswith=query.org.path, level=level, year__lte=last_year
+        ).count()
+
+    return compute

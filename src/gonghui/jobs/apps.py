@@ -59,3 +59,51 @@ class JobsConfig(AppConfig):
         from gonghui.core import labels
 
         labels.register_type("jobs.skill_pay", _("Skill-pay scheme"))
+
+        from gonghui.members.figures import Unit, register
+
+        from . import selectors as sel
+
+        section = "jobs"
+        register(
+            "jobs.postings",
+            _("Job postings"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_postings,
+            order=10,
+        )
+        register(
+            "jobs.applications",
+            _("Job applications"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_applications,
+            order=20,
+        )
+        register(
+            "jobs.fairs",
+            _("Job fairs held"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_fairs,
+            order=30,
+        )
+        register(
+            "jobs.fair_checkins",
+            _("Job fair check-ins"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_fair_checkins,
+            order=40,
+        )
+        register(
+            "jobs.skill_pay_coverage",
+            _("Skill-pay linkage coverage of above-scale enterprises"),
+            section=section,
+            unit=Unit.PERMILLE,
+            compute=sel.figure_skill_pay_coverage,
+            additive=False,
+            stock=True,
+            order=50,
+        )

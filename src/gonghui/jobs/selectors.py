@@ -267,3 +267,68 @@ def skill_pay_coverage(org: Org, on: dt.date | None = None) -> dict[str, Any]:
             s.workers_covered for s in latest.values() if s.enterprise.is_above_scale
         ),
     }
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+
+def _last_day(query: Any) -> dt.date:
+    from gonghui.core.timeutil import to_local
+
+    return to_local(query.end - dt.timedelta(microseconds=1)).date()
+
+
+def figure_postings(query: Any) -> int:
+    """Postings of the subtree published and valid on some day of the period."""
+    from gonghui.members.selectors import figure_days
+
+    first, _after = figure_days(query)
+    return (
+        Posting.objects.filter(
+            org__path__startswith=query.org.path,
+            valid_from__lte=_last_day(query),
+            valid_until__gte=first,
+        )
+        .exclude(status=Posting.Status.DRAFT)
+        .count()
+    )
+
+
+def figure_applications(query: Any) -> int:
+    """Applications made in the period to the subtree's postings and booths, not withdrawn
+    (a withdrawal cancels the application: docs/figures.md rule 3)."""
+    return (
+        Application.objects.filter(
+            org__path__startswith=query.org.path,
+            submitted_at__gte=query.start,
+            submitted_at__lt=query.end,
+        )
+        .exclude(status=Application.Status.WITHDRAWN)
+        .count()
+    )
+
+
+def figure_fairs(query: Any) -> int:
+    """Job fairs of the subtree held on a day of the period."""
+    from gonghui.members.selectors import figure_days
+
+    from .models import JobFair
+
+    first, after = figure_days(query)
+    return JobFair.objects.filter(
+        org__path__startswith=query.org.path, date__gte=first, date__lt=after
+    ).count()
+
+
+def figure_fair_checkins(query: Any) -> int:
+    return FairCheckin.objects.filter(
+        fair__org__path__startswith=query.org.path,
+        checked_in_at__gte=query.start,
+        checked_in_at__lt=query.end,
+    ).count()
+
+
+def figure_skill_pay_coverage(query: Any) -> int:
+    """Skill-pay linkage among the subtree's above-scale enterprises on the period's last day
+    (‰). Not additive."""
+    return int(skill_pay_coverage(query.org, on=_last_day(query))["above_scale_rate_permille"])

@@ -302,3 +302,59 @@ def active_by_day(*, org: Org, start: dt.date, end: dt.date) -> dict[dt.date, in
         .order_by("day")
     )
     return {r["day"]: r["n"] for r in rows}
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+
+def figure_days(query: Any) -> tuple[dt.date, dt.date]:
+    """The local days [first, after-last) of a figures ``Query``'s half-open period, for the
+    tables that date their rows by a local day (``joined_on``, ``date``, …)."""
+    from gonghui.core.timeutil import to_local
+
+    return to_local(query.start).date(), to_local(query.end).date()
+
+
+def _joined_in(query: Any) -> QuerySet[Member]:
+    first, after = figure_days(query)
+    return Member.objects.filter(
+        org__path__startswith=query.org.path, joined_on__gte=first, joined_on__lt=after
+    )
+
+
+def figure_new_members(query: Any) -> int:
+    """Members of the subtree who joined in the period (any way: enrolment, staff, roster)."""
+    return _joined_in(query).count()
+
+
+def figure_new_gig_members(query: Any) -> int:
+    """Of them, gig workers (新就业形态)."""
+    return _joined_in(query).filter(employment_type="gig").count()
+
+
+def figure_members_total(query: Any) -> int:
+    """Stock at the period's end: active members of the subtree who had joined by then."""
+    _, after = figure_days(query)
+    return Member.objects.filter(
+        org__path__startswith=query.org.path,
+        status=Member.Status.ACTIVE,
+        joined_on__lt=after,
+    ).count()
+
+
+def pending_enrolments(user: Any, org: Org) -> int:
+    """Applications awaiting review that ``user`` may decide, in ``org``'s subtree."""
+    return (
+        enrolment_queue(user=user, status=Enrolment.Status.SUBMITTED)
+        .filter(org__path__startswith=org.path)
+        .count()
+    )
+
+
+def pending_transfers(user: Any, org: Org) -> int:
+    """Transfer requests into ``org``'s subtree awaiting ``user``'s decision."""
+    return (
+        transfer_queue(user=user, status=TransferRequest.Status.PENDING)
+        .filter(to_org__path__startswith=org.path)
+        .count()
+    )

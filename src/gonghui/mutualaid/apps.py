@@ -64,3 +64,51 @@ class MutualAidConfig(AppConfig):
         labels.register_type("mutualaid.invoice", PremiumInvoice._meta.verbose_name)
         labels.register_type("mutualaid.batch", EnrolmentBatch._meta.verbose_name)
         labels.register_type("demo.mutualaid", _("Demo data"))
+
+        from django.urls import reverse
+
+        from gonghui.members.figures import Unit, register, register_pending
+
+        from . import selectors as sel
+
+        section = "mutualaid"
+        register(
+            "mutualaid.insured",
+            _("Mutual-aid enrolments in force"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_insured,
+            stock=True,
+            order=10,
+        )
+        register(
+            "mutualaid.premiums",
+            _("Mutual-aid premiums received"),
+            section=section,
+            unit=Unit.FEN,
+            compute=sel.figure_premiums_fen,
+            order=20,
+        )
+        register(
+            "mutualaid.claims_paid",
+            _("Mutual-aid claims paid"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_claims_paid,
+            order=30,
+        )
+        register(
+            "mutualaid.claims_paid_fen",
+            _("Mutual-aid payouts"),
+            section=section,
+            unit=Unit.FEN,
+            compute=sel.figure_claims_paid_fen,
+            order=40,
+        )
+        register_pending(
+            "mutualaid.claims",
+            _("Mutual-aid claims to check"),
+            count=sel.pending_claims,
+            url=lambda org: reverse("admin:mutualaid_aidclaim_changelist") + "?status=submitted",
+            order=40,
+        )

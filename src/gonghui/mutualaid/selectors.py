@@ -12,7 +12,7 @@ from gonghui.members.models import Member
 from gonghui.orgs.models import Org
 from gonghui.orgs.scoping import get_in_scope_or_404, is_unrestricted, scope, scope_roots
 
-from .models import AidClaim, AidEnrolment, AidPlan, ClaimDocument
+from .models import AidClaim, AidEnrolment, AidPlan, ClaimDocument, PremiumInvoice
 
 
 def ancestor_paths(org: Org) -> list[str]:
@@ -130,3 +130,54 @@ def figures(*, org: Org, year: int) -> dict[str, int]:
 
 def invoice_date_bounds(enrolment: AidEnrolment) -> tuple[dt.date, dt.date]:
     return enrolment.coverage_from, enrolment.coverage_until
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+
+def figure_insured(query: Any) -> int:
+    """Stock at the period's end: active enrolments in the subtree in the plans of the year in
+    force then (the year of the period's last local day), enrolled before the end."""
+    from gonghui.core.timeutil import to_local
+
+    year = to_local(query.end - dt.timedelta(microseconds=1)).year
+    return AidEnrolment.objects.filter(
+        org__path__startswith=query.org.path,
+        plan__year=year,
+        status=AidEnrolment.Status.ACTIVE,
+        enrolled_at__lt=query.end,
+    ).count()
+
+
+def figure_premiums_fen(query: Any) -> int:
+    """Premiums received: invoices of the subtree paid in the period (fen)."""
+    total = PremiumInvoice.objects.filter(
+        org__path__startswith=query.org.path, paid_at__gte=query.start, paid_at__lt=query.end
+    ).aggregate(s=Sum("total_fen"))["s"]
+    return int(total or 0)
+
+
+def _claims_paid(query: Any) -> QuerySet[AidClaim]:
+    return AidClaim.objects.filter(
+        org__path__startswith=query.org.path,
+        status=AidClaim.Status.PAID,
+        paid_at__gte=query.start,
+        paid_at__lt=query.end,
+    )
+
+
+def figure_claims_paid(query: Any) -> int:
+    return _claims_paid(query).count()
+
+
+def figure_claims_paid_fen(query: Any) -> int:
+    return int(_claims_paid(query).aggregate(s=Sum("payout_fen"))["s"] or 0)
+
+
+def pending_claims(user: Any, org: Org) -> int:
+    """Claims submitted and not yet checked that ``user`` may check, in ``org``'s subtree."""
+    return (
+        scope(AidClaim.objects.all(), user, "mutualaid.review")
+        .filter(status=AidClaim.Status.SUBMITTED, org__path__startswith=org.path)
+        .count()
+    )

@@ -61,3 +61,52 @@ class RightsConfig(AppConfig):
 
         labels.register_type("rights.case", RightsCase._meta.verbose_name)
         labels.register_type("rights.contract", CollectiveContract._meta.verbose_name)
+
+        from django.urls import reverse
+
+        from gonghui.members.figures import Unit, register, register_pending
+
+        from . import selectors as sel
+
+        section = "rights"
+        register(
+            "rights.opened",
+            _("Rights cases opened"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_cases_opened,
+            order=10,
+        )
+        register(
+            "rights.closed",
+            _("Rights cases closed"),
+            section=section,
+            unit=Unit.COUNT,
+            compute=sel.figure_cases_closed,
+            order=20,
+        )
+        register(
+            "rights.recovered",
+            _("Money recovered for workers"),
+            section=section,
+            unit=Unit.FEN,
+            compute=sel.figure_recovered_fen,
+            order=30,
+        )
+        register(
+            "rights.contract_coverage",
+            _("Collective-contract coverage of above-scale enterprises"),
+            section=section,
+            unit=Unit.PERMILLE,
+            compute=sel.figure_contract_coverage,
+            additive=False,
+            stock=True,
+            order=40,
+        )
+        register_pending(
+            "rights.overdue",
+            _("Rights cases overdue"),
+            count=sel.pending_overdue,
+            url=lambda org: reverse("admin:rights_rightscase_changelist") + "?overdue=1",
+            order=60,
+        )

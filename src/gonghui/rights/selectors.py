@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
 from gonghui.core.audit import audit_record
@@ -113,3 +113,55 @@ def coverage(*, org: Org, on: dt.date) -> dict[str, Any]:
             c.workers_covered for c in contracts if c.org.path.startswith(org.path)
         ),
     }
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+
+def figure_cases_opened(query: Any) -> int:
+    """Cases of the subtree opened in the period, anonymous intakes included (they have no
+    member and no service event: this is where they count)."""
+    return RightsCase.objects.filter(
+        org__path__startswith=query.org.path,
+        created_at__gte=query.start,
+        created_at__lt=query.end,
+    ).count()
+
+
+def _closed_in(query: Any) -> QuerySet[RightsCase]:
+    return RightsCase.objects.filter(
+        org__path__startswith=query.org.path,
+        status=RightsCase.Status.CLOSED,
+        closed_at__gte=query.start,
+        closed_at__lt=query.end,
+    )
+
+
+def figure_cases_closed(query: Any) -> int:
+    return _closed_in(query).count()
+
+
+def figure_recovered_fen(query: Any) -> int:
+    """Money recovered for workers on the cases closed in the period (a collective case's
+    amount is the sum of its parties')."""
+    return int(_closed_in(query).aggregate(s=Sum("amount_recovered_fen"))["s"] or 0)
+
+
+def figure_contract_coverage(query: Any) -> int:
+    """Collective-contract coverage of the subtree's above-scale enterprises on the period's
+    last local day, in ‰ (half up; 0 without any above-scale enterprise). Not additive."""
+    from gonghui.core.timeutil import to_local
+
+    last_day = to_local(query.end - dt.timedelta(microseconds=1)).date()
+    found = coverage(org=query.org, on=last_day)
+    total, covered = found["above_scale"], found["covered"]
+    return (covered * 2000 + total) // (2 * total) if total else 0
+
+
+def pending_overdue(user: Any, org: Org) -> int:
+    """Open cases of ``org``'s subtree that ``user`` may see, past their step's due date."""
+    from gonghui.core.timeutil import local_today
+
+    return (
+        cases_overdue(user=user, today=local_today()).filter(org__path__startswith=org.path).count()
+    )

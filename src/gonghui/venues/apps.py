@@ -57,3 +57,24 @@ class VenuesConfig(AppConfig):
         servicekinds.register(
             "venues.group_entry", _("Venue entry on the union's booking"), counts=True
         )
+
+        from gonghui.members.figures import Unit, register
+
+        from . import selectors as sel
+
+        register(
+            "venues.bookings",
+            _("Venue bookings"),
+            section="activities",
+            unit=Unit.COUNT,
+            compute=sel.figure_bookings,
+            order=60,
+        )
+        register(
+            "venues.entries",
+            _("Venue entries"),
+            section="activities",
+            unit=Unit.COUNT,
+            compute=sel.figure_entries,
+            order=70,
+        )

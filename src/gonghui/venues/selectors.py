@@ -169,3 +169,30 @@ def entries_today(user: Any, *, now: dt.datetime | None = None) -> QuerySet[Any]
         "venues.view",
         "venue__org",
     )
+
+
+# --- figures published to the dashboard (members.figures) ------------------------------------
+
+
+def figure_bookings(query: Any) -> int:
+    """Bookings of the subtree's venues for times that start in the period, not cancelled."""
+    return (
+        Booking.objects.filter(
+            venue__org__path__startswith=query.org.path,
+            starts_at__gte=query.start,
+            starts_at__lt=query.end,
+        )
+        .exclude(status=Booking.Status.CANCELLED)
+        .count()
+    )
+
+
+def figure_entries(query: Any) -> int:
+    """Entries into the subtree's venues in the period."""
+    from .models import Entry
+
+    return Entry.objects.filter(
+        venue__org__path__startswith=query.org.path,
+        entered_at__gte=query.start,
+        entered_at__lt=query.end,
+    ).count()
