@@ -43,7 +43,7 @@ def check_sms_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         return [
             Error(
                 f"GONGHUI_SMS_BACKEND {path!r} cannot be imported: {exc}",
-                hint="Give the dotted path of a class with send(*, phone, message).",
+                hint="Give the dotted path of an SMS backend class, e.g. gonghui.core.sms.AliyunSmsBackend.",
                 id="core.E104",
             )
         ]

@@ -253,3 +253,5 @@ class RoleAssignmentAdmin(ScopedAdmin):
 
 # The audit log's console (core.AuditEntry) is registered here: core imports no other app.
 from . import admin_audit  # noqa: E402, F401
+# The SMS outbox's console (core.SmsMessage), for the same reason.
+from . import admin_sms  # noqa: E402, F401
