@@ -147,6 +147,7 @@ def otp_request(*, phone: str, purpose: str, ip: str | None) -> None:
             message=message,
             ip=ip,
             valid_for=ttl,
+            check_limits=False,  # the limits above are this send's (core.throttle, taken once)
         )
         if recorded is None:
             raise RuntimeError("the SMS could not be recorded")

@@ -54,6 +54,7 @@ def sms_send(
     org_id: int | None = None,
     ip: str | None = None,
     valid_for: int | None = None,
+    check_limits: bool = True,
 ) -> SmsMessage | None:
     """Record an SMS in the outbox and have it sent; never raises (see ``core.sms.outbox``)."""
     from .outbox import sms_send as send
@@ -66,4 +67,5 @@ def sms_send(
         org_id=org_id,
         ip=ip,
         valid_for=valid_for,
+        check_limits=check_limits,
     )

@@ -18,8 +18,10 @@
 
 Send limits (``core.throttle``, database counters, so they hold when Redis is down) apply to
 every message: per phone ``GONGHUI_SMS_PER_PHONE_HOUR`` and ``GONGHUI_SMS_PER_PHONE_DAY``, and
-per IP ``GONGHUI_SMS_PER_IP_HOUR`` when the sender names the request's IP. They are a ceiling
-over all messages; sign-in codes keep their own, tighter limits (``members.otp``), checked first.
+per IP ``GONGHUI_SMS_PER_IP_HOUR`` when the sender names the request's IP. Sign-in codes are
+limited by ``members.otp`` itself (per phone and per IP, through the same ``core.throttle``,
+before a code is made): it passes ``check_limits=False`` so that one request is not counted
+twice under two sets of rules.
 """
 
 from __future__ import annotations
@@ -93,15 +95,17 @@ def sms_send(
     org_id: int | None = None,
     ip: str | None = None,
     valid_for: int | None = None,
+    check_limits: bool = True,
 ) -> SmsMessage | None:
     """Record an SMS and have it sent; never raises (``None`` only if it could not be recorded).
 
     ``template`` is the provider template's key (``members.otp``…), ``params`` its parameters,
     ``message`` the same text rendered in the site's language (console, memory backend).
-    ``valid_for`` (seconds): after that the message is no longer worth sending (a code)."""
+    ``valid_for`` (seconds): after that the message is no longer worth sending (a code).
+    ``check_limits=False``: the caller has already taken its own send limits (``members.otp``)."""
     try:
         at = now()
-        refusal = throttle.take(_limits(phone, ip), durable=True)
+        refusal = throttle.take(_limits(phone, ip), durable=True) if check_limits else None
         row = SmsMessage.objects.create(
             phone=phone,
             phone_masked=mask_phone(phone),
