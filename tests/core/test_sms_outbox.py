@@ -4,6 +4,7 @@ backend's stand-ins."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -202,3 +203,38 @@ def test_production_accepts_the_providers_and_refuses_the_console_backends():
     assert sms_backend_problem("gonghui.core.sms.ConsoleSmsBackend")
     assert sms_backend_problem("gonghui.core.sms.MemorySmsBackend")
     assert sms.ConsoleSmsBackend.name == "console"
+
+
+def test_deploy_check_names_the_missing_provider_settings(settings):
+    from gonghui.core.checks import check_sms_providers
+
+    settings.GONGHUI_SMS_BACKEND = "gonghui.core.sms.AliyunSmsBackend"
+    settings.GONGHUI_SMS_FALLBACK = ["gonghui.core.sms.TencentSmsBackend"]
+    settings.GONGHUI_SMS_ALIYUN_ACCESS_KEY_ID = "id"
+    settings.GONGHUI_SMS_ALIYUN_ACCESS_KEY_SECRET = "secret"
+    settings.GONGHUI_SMS_ALIYUN_SIGN_NAME = "玉环市总工会"
+    settings.GONGHUI_SMS_ALIYUN_TEMPLATES = "members.otp=SMS_1"  # not JSON
+    problems = [e.msg for e in check_sms_providers()]
+    assert {e.id for e in check_sms_providers()} == {"core.E105"}
+    assert any("GONGHUI_SMS_ALIYUN_TEMPLATES is not a JSON object" in m for m in problems)
+    assert any("GONGHUI_SMS_TENCENT_SECRET_ID" in m for m in problems)
+    settings.GONGHUI_SMS_ALIYUN_TEMPLATES = '{"members.otp": "SMS_1"}'
+    settings.GONGHUI_SMS_FALLBACK = []
+    assert check_sms_providers() == []
+
+
+def test_gonghui_sms_dispatch_sends_what_is_due_and_the_outbox_is_rotated_with_the_keys():
+    from django.core.management import call_command
+
+    from gonghui.core.sealed import registered_columns
+
+    row = notice()
+    SmsMessage.objects.filter(pk=row.pk).update(
+        status=Status.QUEUED, next_attempt_at=row.created_at
+    )
+    MemorySmsBackend.outbox.clear()
+    call_command("sms_dispatch", stdout=io.StringIO())
+    assert SmsMessage.objects.get(pk=row.pk).attempts == 2
+    assert MemorySmsBackend.outbox == [(PHONE, "您的手机号已变更")]
+    (entry,) = [e for e in registered_columns() if e.model is SmsMessage]
+    assert {column for column, _purpose in entry.columns} == {"phone", "params", "text"}
