@@ -126,7 +126,13 @@ def _check_reviewer(actor: Any, org: Org) -> None:
 
 
 def _notify(
-    phone_source: Any, message: str, *, template: str, params: dict[str, Any], org_id: int | None
+    phone_source: Any,
+    message: str,
+    *,
+    template: str,
+    params: dict[str, Any],
+    org_id: int | None,
+    check_limits: bool = True,
 ) -> None:
     """Send an SMS notice to the phone sealed in ``phone_source``; never raises.
 
@@ -140,6 +146,7 @@ def _notify(
             params={k: str(v) for k, v in params.items()},
             message=message,
             org_id=org_id,
+            check_limits=check_limits,
         )
     except Exception:
         log.exception("SMS notice could not be sent")
@@ -241,6 +248,9 @@ def enrolment_submit(
         template="members.enrolment_received",
         params={"org": org.name},
         org_id=org.pk,
+        # One receipt per application, and applications are limited per proved phone and per IP
+        # above (enrolment_limits, core.throttle): not counted twice.
+        check_limits=False,
     )
     return enrolment
 

@@ -20,8 +20,9 @@ Send limits (``core.throttle``, database counters, so they hold when Redis is do
 every message: per phone ``GONGHUI_SMS_PER_PHONE_HOUR`` and ``GONGHUI_SMS_PER_PHONE_DAY``, and
 per IP ``GONGHUI_SMS_PER_IP_HOUR`` when the sender names the request's IP. Sign-in codes are
 limited by ``members.otp`` itself (per phone and per IP, through the same ``core.throttle``,
-before a code is made): it passes ``check_limits=False`` so that one request is not counted
-twice under two sets of rules.
+before a code is made), and so are applications to join (``members.enrolment``): their
+messages pass ``check_limits=False`` so that one request is not counted twice under two sets of
+rules. Every other message counts here.
 """
 
 from __future__ import annotations
