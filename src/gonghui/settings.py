@@ -272,6 +272,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # (embedded default: `gonghui seal-chain` and `gonghui chain-head --seal --file …`).
     "core-chain-seal": {"task": "gonghui.core.chain_seal", "schedule": 60},
     "core-chain-head": {"task": "gonghui.core.chain_head", "schedule": 24 * 3600},
+    # SMS outbox (core.sms): due retries every minute, delivery reports every five
+    # (embedded default: `gonghui sms-dispatch` from cron).
+    "core-sms-retry": {"task": "gonghui.core.sms_retry_due", "schedule": 60},
+    "core-sms-poll": {"task": "gonghui.core.sms_poll_delivery", "schedule": 5 * 60},
 }
 
 # --- auth ------------------------------------------------------------------------------------
@@ -345,6 +349,31 @@ if PRODUCTION:
             f"{_sms_problem} (GONGHUI_SMS_BACKEND or GONGHUI_SMS_BACKEND_FILE, required when "
             "GONGHUI_ENV=production)"
         )
+# SMS (core.sms, docs/deployment.md): the fallback order (dotted paths, comma-separated), tried
+# only after a provider error or a time-out; the providers' credentials, signatures and template
+# tables (JSON); the client time-out; attempts before a message is failed; send limits.
+GONGHUI_SMS_FALLBACK = [
+    p.strip()
+    for p in (env("GONGHUI_SMS_FALLBACK") or "").replace("\n", ",").split(",")
+    if p.strip()
+]
+GONGHUI_SMS_TIMEOUT_SECONDS = float(env("GONGHUI_SMS_TIMEOUT_SECONDS") or 5)
+GONGHUI_SMS_MAX_ATTEMPTS = env_int("GONGHUI_SMS_MAX_ATTEMPTS", 5)
+GONGHUI_SMS_PER_PHONE_HOUR = env_int("GONGHUI_SMS_PER_PHONE_HOUR", 10)
+GONGHUI_SMS_PER_PHONE_DAY = env_int("GONGHUI_SMS_PER_PHONE_DAY", 40)
+GONGHUI_SMS_PER_IP_HOUR = env_int("GONGHUI_SMS_PER_IP_HOUR", 60)
+GONGHUI_SMS_ALIYUN_ACCESS_KEY_ID = env("GONGHUI_SMS_ALIYUN_ACCESS_KEY_ID") or ""
+GONGHUI_SMS_ALIYUN_ACCESS_KEY_SECRET = env("GONGHUI_SMS_ALIYUN_ACCESS_KEY_SECRET") or ""
+GONGHUI_SMS_ALIYUN_SIGN_NAME = env("GONGHUI_SMS_ALIYUN_SIGN_NAME") or ""
+GONGHUI_SMS_ALIYUN_TEMPLATES = env("GONGHUI_SMS_ALIYUN_TEMPLATES") or ""
+GONGHUI_SMS_ALIYUN_ENDPOINT = env("GONGHUI_SMS_ALIYUN_ENDPOINT") or ""
+GONGHUI_SMS_TENCENT_SECRET_ID = env("GONGHUI_SMS_TENCENT_SECRET_ID") or ""
+GONGHUI_SMS_TENCENT_SECRET_KEY = env("GONGHUI_SMS_TENCENT_SECRET_KEY") or ""
+GONGHUI_SMS_TENCENT_SDK_APP_ID = env("GONGHUI_SMS_TENCENT_SDK_APP_ID") or ""
+GONGHUI_SMS_TENCENT_SIGN_NAME = env("GONGHUI_SMS_TENCENT_SIGN_NAME") or ""
+GONGHUI_SMS_TENCENT_REGION = env("GONGHUI_SMS_TENCENT_REGION") or "ap-guangzhou"
+GONGHUI_SMS_TENCENT_TEMPLATES = env("GONGHUI_SMS_TENCENT_TEMPLATES") or ""
+GONGHUI_SMS_TENCENT_ENDPOINT = env("GONGHUI_SMS_TENCENT_ENDPOINT") or ""
 GONGHUI_OTP_TTL_SECONDS = 300
 GONGHUI_OTP_MAX_ATTEMPTS = 5
 # Applications to join, per proved phone and per IP per hour (members.enrolment).

@@ -5,5 +5,7 @@ from __future__ import annotations
 
 
 class ProviderSmsBackend:
-    def send(self, *, phone: str, message: str) -> None:  # pragma: no cover - never sends
+    name = "stand-in"
+
+    def send(self, sms: object) -> str:  # pragma: no cover - never sends
         raise RuntimeError("test stand-in: no SMS provider here")

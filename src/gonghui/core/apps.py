@@ -15,7 +15,11 @@ class CoreConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
             dbroles,
         )
-        from .models import AuditEntry
+        from .models import AuditEntry, SmsMessage
+        from .sealed import register_columns
+
+        # The SMS outbox's sealed phone, parameters and text (`gonghui rotate-pii-key`).
+        register_columns(SmsMessage)
 
         # The audit log's hash chain (core.chain). Fields are fixed once rows are sealed.
         chain.register(

@@ -5,6 +5,8 @@
 - ``core.E103``: the SMS backend sends nothing (console or memory) — ``--deploy`` only, since the
   embedded default prints codes to the log on purpose.
 - ``core.E104``: the SMS backend cannot be imported — ``--deploy`` only.
+- ``core.E105``: a provider backend of the SMS backend or of the fallback order lacks its
+  credentials, signature or template table, or its table is not JSON — ``--deploy`` only.
 
 Production also refuses the first three at start-up (``settings.py``), with the same messages
 (``core.prodcheck``).
@@ -43,8 +45,57 @@ def check_sms_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         return [
             Error(
                 f"GONGHUI_SMS_BACKEND {path!r} cannot be imported: {exc}",
-                hint="Give the dotted path of a class with send(*, phone, message).",
+                hint="Give the dotted path of an SMS backend class, e.g. gonghui.core.sms.AliyunSmsBackend.",
                 id="core.E104",
             )
         ]
     return []
+
+
+# The settings each provider backend needs (core.sms.aliyun, core.sms.tencent).
+SMS_PROVIDER_SETTINGS = {
+    "gonghui.core.sms.AliyunSmsBackend": (
+        "GONGHUI_SMS_ALIYUN_ACCESS_KEY_ID",
+        "GONGHUI_SMS_ALIYUN_ACCESS_KEY_SECRET",
+        "GONGHUI_SMS_ALIYUN_SIGN_NAME",
+        "GONGHUI_SMS_ALIYUN_TEMPLATES",
+    ),
+    "gonghui.core.sms.TencentSmsBackend": (
+        "GONGHUI_SMS_TENCENT_SECRET_ID",
+        "GONGHUI_SMS_TENCENT_SECRET_KEY",
+        "GONGHUI_SMS_TENCENT_SDK_APP_ID",
+        "GONGHUI_SMS_TENCENT_SIGN_NAME",
+        "GONGHUI_SMS_TENCENT_TEMPLATES",
+    ),
+}
+
+
+@register(Tags.security, deploy=True)
+def check_sms_providers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    import json
+
+    errors: list[CheckMessage] = []
+    paths = [settings.GONGHUI_SMS_BACKEND, *settings.GONGHUI_SMS_FALLBACK]
+    for path in dict.fromkeys(str(p).strip() for p in paths if p):
+        names = SMS_PROVIDER_SETTINGS.get(path, ())
+        missing = [name for name in names if not getattr(settings, name, "")]
+        if missing:
+            errors.append(
+                Error(
+                    f"{path} needs {', '.join(missing)} (or the same names with _FILE)",
+                    hint="See docs/deployment.md, SMS.",
+                    id="core.E105",
+                )
+            )
+            continue
+        for name in names:
+            if name.endswith("_TEMPLATES"):
+                try:
+                    table = json.loads(getattr(settings, name))
+                except ValueError:
+                    table = None
+                if not isinstance(table, dict):
+                    errors.append(
+                        Error(f"{name} is not a JSON object of template keys", id="core.E105")
+                    )
+    return errors

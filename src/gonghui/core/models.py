@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gonghui.core.sealed import SealedTextField
 from gonghui.core.timeutil import format_datetime
 
 
@@ -207,3 +208,50 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}={self.count}"
+
+
+class SmsMessage(models.Model):
+    """The SMS outbox (``core.sms``): every message, from its request to its delivery report.
+
+    The phone, the template's parameters (a sign-in code among them) and the rendered text are
+    sealed (``core.sealed``, purposes ``core.smsmessage.<field>``); the console shows only the
+    masked phone. The org is a bare id, as in ``AuditEntry`` (core names no model of orgs)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    created_at = models.DateTimeField(_("Created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("Updated at"), auto_now=True)
+    org_id = models.BigIntegerField(_("Organisation"), null=True, blank=True, db_index=True)
+    phone = SealedTextField(_("Phone"))
+    phone_masked = models.CharField(_("Phone"), max_length=20)
+    template = models.CharField(_("Template"), max_length=64)
+    params = SealedTextField(_("Parameters"), blank=True)  # JSON object
+    text = SealedTextField(_("Text"), blank=True)
+    status = models.CharField(
+        _("Status"), max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+    provider = models.CharField(_("Provider"), max_length=32, blank=True)
+    provider_message_id = models.CharField(_("Provider message id"), max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("Attempts"), default=0)
+    last_error = models.CharField(_("Last error"), max_length=255, blank=True)
+    next_attempt_at = models.DateTimeField(_("Next attempt at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("Expires at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("Sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("Delivered at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("Failed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS outbox")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="core_sms_due_idx"),
+            models.Index(fields=["provider", "status", "sent_at"], name="core_sms_poll_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_masked} {self.template}"

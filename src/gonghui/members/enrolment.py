@@ -125,14 +125,29 @@ def _check_reviewer(actor: Any, org: Org) -> None:
         raise NotFound(message=_("Not found."))
 
 
-def _notify(phone_source: Any, message: str) -> None:
+def _notify(
+    phone_source: Any,
+    message: str,
+    *,
+    template: str,
+    params: dict[str, Any],
+    org_id: int | None,
+    check_limits: bool = True,
+) -> None:
     """Send an SMS notice to the phone sealed in ``phone_source``; never raises.
 
     Called right after the service's own transaction block has committed (not through
     ``on_commit``, so that a caller's test transaction does not swallow it): call these services
     outside any outer ``transaction.atomic``."""
     try:
-        sms.sms_send(phone=pii.open_phone(phone_source), message=message)
+        sms.sms_send(
+            phone=pii.open_phone(phone_source),
+            template=template,
+            params={k: str(v) for k, v in params.items()},
+            message=message,
+            org_id=org_id,
+            check_limits=check_limits,
+        )
     except Exception:
         log.exception("SMS notice could not be sent")
 
@@ -230,6 +245,12 @@ def enrolment_submit(
             "[%(sender)s] We have received your application to join %(org)s. The union will review it."
         )
         % {"sender": _sender(), "org": org.name},
+        template="members.enrolment_received",
+        params={"org": org.name},
+        org_id=org.pk,
+        # One receipt per application, and applications are limited per proved phone and per IP
+        # above (enrolment_limits, core.throttle): not counted twice.
+        check_limits=False,
     )
     return enrolment
 
@@ -417,6 +438,9 @@ def enrolment_approve(*, enrolment: Enrolment, actor: Any, ip: str | None = None
             "Your member number is %(member_no)s."
         )
         % {"sender": _sender(), "org": locked.org.name, "member_no": member.member_no},
+        template="members.enrolment_approved",
+        params={"org": locked.org.name, "member_no": member.member_no},
+        org_id=locked.org_id,
     )
     _copy_state(enrolment, locked, ["status", "reviewed_by", "reviewed_at", "member"])
     return member
@@ -448,6 +472,9 @@ def enrolment_reject(
         locked,
         _("[%(sender)s] Your application to join %(org)s was not approved. Reason: %(reason)s")
         % {"sender": _sender(), "org": locked.org.name, "reason": reason},
+        template="members.enrolment_rejected",
+        params={"org": locked.org.name, "reason": reason},
+        org_id=locked.org_id,
     )
     _copy_state(enrolment, locked, ["status", "reject_reason", "reviewed_by", "reviewed_at"])
     return enrolment

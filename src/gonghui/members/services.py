@@ -255,14 +255,24 @@ def member_phone_change_check(*, member: Member, phone: str) -> str:
     return new_phone
 
 
-def _phone_changed_notice(*, old_phone: str, new_phone: str) -> None:
+def _phone_changed_notice(*, old_phone: str, new_phone: str, org_id: int | None) -> None:
     """SMS to the old number once the change has committed; never raises."""
-    message = _(
-        "[%(sender)s] The mobile number of your union membership was changed to %(phone)s. "
-        "If you did not do this, contact your union at once."
-    ) % {"sender": settings.GONGHUI_DEPLOYMENT_NAME, "phone": mask_phone(new_phone)}
+    params = {"sender": settings.GONGHUI_DEPLOYMENT_NAME, "phone": mask_phone(new_phone)}
+    message = (
+        _(
+            "[%(sender)s] The mobile number of your union membership was changed to %(phone)s. "
+            "If you did not do this, contact your union at once."
+        )
+        % params
+    )
     try:
-        sms.sms_send(phone=old_phone, message=message)
+        sms.sms_send(
+            phone=old_phone,
+            template="members.phone_changed",
+            params={"phone": params["phone"]},
+            message=message,
+            org_id=org_id,
+        )
     except Exception:
         log.exception("SMS notice of a phone change could not be sent")
 
@@ -299,7 +309,9 @@ def member_phone_change(*, member: Member, phone: str, code: str, ip: str | None
                 ip=ip,
             )
             transaction.on_commit(
-                lambda: _phone_changed_notice(old_phone=old_phone, new_phone=new_phone)
+                lambda: _phone_changed_notice(
+                    old_phone=old_phone, new_phone=new_phone, org_id=member.org_id
+                )
             )
     except IntegrityError:  # another member took the number since the check
         raise _phone_taken() from None

@@ -154,6 +154,9 @@ def transfer_approve(*, transfer: TransferRequest, actor: Any, ip: str | None = 
         member,
         _("[%(sender)s] Your transfer from %(from)s to %(to)s was approved.")
         % {"sender": _sender(), "from": from_org.name, "to": locked.to_org.name},
+        template="members.transfer_approved",
+        params={"from": from_org.name, "to": locked.to_org.name},
+        org_id=locked.to_org_id,
     )
     _copy_state(transfer, locked, ["status", "decided_by", "decided_at"])
     return member
@@ -186,6 +189,9 @@ def transfer_reject(
         member,
         _("[%(sender)s] Your transfer to %(to)s was not approved. Reason: %(reason)s")
         % {"sender": _sender(), "to": locked.to_org.name, "reason": reason},
+        template="members.transfer_rejected",
+        params={"to": locked.to_org.name, "reason": reason},
+        org_id=member.org_id,
     )
     _copy_state(transfer, locked, ["status", "reject_reason", "decided_by", "decided_at"])
     return transfer

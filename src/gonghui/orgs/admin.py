@@ -251,5 +251,6 @@ class RoleAssignmentAdmin(ScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-# The audit log's console (core.AuditEntry) is registered here: core imports no other app.
-from . import admin_audit  # noqa: E402, F401
+# The consoles of the audit log (core.AuditEntry) and of the SMS outbox (core.SmsMessage) are
+# registered here: core imports no other app.
+from . import admin_audit, admin_sms  # noqa: E402, F401

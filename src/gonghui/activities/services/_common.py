@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +35,16 @@ def _require(actor: Any, capability: str, activity: Activity) -> None:
         raise NotFound()
 
 
-def _notify(member: Member, message: str) -> None:
+@dataclass(frozen=True)
+class Notice:
+    """An SMS notice: the provider template's key and parameters, and the rendered text."""
+
+    template: str
+    params: dict[str, str]
+    text: str
+
+
+def _notify(member: Member, notice: Notice) -> None:
     """Send an SMS after the transaction commits (never for a rolled-back change)."""
 
     def send() -> None:
@@ -43,15 +53,23 @@ def _notify(member: Member, message: str) -> None:
         except crypto.DecryptionError:
             log.error("cannot open the phone of member %s for an activity notice", member.pk)
             return
-        sms_send(phone=phone, message=message)
+        sms_send(
+            phone=phone,
+            template=notice.template,
+            params=notice.params,
+            message=notice.text,
+            org_id=member.org_id,
+        )
 
     transaction.on_commit(send)
 
 
-def _msg(text: Any, **kw: Any) -> str:
-    """An SMS in the site's language (``text`` is a gettext_lazy string)."""
+def _msg(template: str, text: Any, **kw: Any) -> Notice:
+    """An SMS notice for ``template`` (``text`` is a gettext_lazy string rendered in the site's
+    language with ``kw``, which are also the template's parameters)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return str(text) % kw if kw else str(text)
+        rendered = str(text) % kw if kw else str(text)
+    return Notice(template=template, params={k: str(v) for k, v in kw.items()}, text=rendered)
 
 
 def _take_place(session_pk: int) -> bool:

@@ -205,9 +205,14 @@ def draw_publish(
         ):
             _notify(
                 reg.member,
-                _msg(gettext_lazy("You won the draw for %(title)s."), title=activity.title)
+                _msg(
+                    "activities.draw_won",
+                    gettext_lazy("You won the draw for %(title)s."),
+                    title=activity.title,
+                )
                 if reg.pk in winners
                 else _msg(
+                    "activities.draw_waitlisted",
                     gettext_lazy(
                         "You were not drawn for %(title)s; you are number %(n)s on the waitlist."
                     ),

@@ -264,6 +264,7 @@ def registration_cancel(
                 _notify(
                     head.member,
                     _msg(
+                        "activities.waitlist_promoted",
                         gettext_lazy(
                             "A place has freed up: you are now confirmed for %(title)s on %(time)s."
                         ),

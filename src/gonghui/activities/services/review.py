@@ -96,9 +96,14 @@ def application_review(
         )
         _notify(
             reg.member,
-            _msg(gettext_lazy("Your application for %(title)s was approved."), title=activity.title)
+            _msg(
+                "activities.application_approved",
+                gettext_lazy("Your application for %(title)s was approved."),
+                title=activity.title,
+            )
             if approve
             else _msg(
+                "activities.application_rejected",
                 gettext_lazy("Your application for %(title)s was not approved: %(reason)s"),
                 title=activity.title,
                 reason=reason,

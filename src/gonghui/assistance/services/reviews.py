@@ -37,16 +37,20 @@ def review_reminders_send(*, today: dt.date | None = None) -> int:
             if taken != 1:
                 continue
             worker = file.case_worker
-            message = _(
-                "Hardship file #%(pk)s (%(org)s) is due for its yearly review on %(due)s."
-            ) % {
-                "pk": file.pk,
-                "org": file.org.name,
-                "due": file.next_review_on,
-            }
+            params = {"pk": file.pk, "org": file.org.name, "due": file.next_review_on}
+            message = (
+                _("Hardship file #%(pk)s (%(org)s) is due for its yearly review on %(due)s.")
+                % params
+            )
             phone = getattr(worker, "phone", "") if worker is not None else ""
             if phone:
-                sms_send(phone=phone, message=str(message))
+                sms_send(
+                    phone=phone,
+                    template="assistance.review_due",
+                    params=params,
+                    message=str(message),
+                    org_id=file.org_id,
+                )
             log.info(
                 "review reminder: file %s to %s: %s",
                 file.pk,

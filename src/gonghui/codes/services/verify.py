@@ -132,12 +132,22 @@ def _notify_locked(*, member: Member, until: dt.datetime) -> None:
     except crypto.DecryptionError:
         log.error("cannot open the phone of member %s to send a lockout notice", member.pk)
         return
+    params = {"time": timeutil.to_local(until).strftime("%H:%M")}
     with translation.override(settings.LANGUAGE_CODE):
-        message = _(
-            "Your union benefit code has been locked until %(time)s after repeated wrong codes. "
-            "If this keeps happening, contact your union."
-        ) % {"time": timeutil.to_local(until).strftime("%H:%M")}
-    sms_send(phone=phone, message=message)
+        message = (
+            _(
+                "Your union benefit code has been locked until %(time)s after repeated wrong codes. "
+                "If this keeps happening, contact your union."
+            )
+            % params
+        )
+    sms_send(
+        phone=phone,
+        template="codes.credential_locked",
+        params=params,
+        message=message,
+        org_id=member.org_id,
+    )
 
 
 @dataclass(frozen=True)
