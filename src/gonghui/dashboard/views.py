@@ -124,6 +124,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "page_tables": page_tables,
         "charts": charts,
         "pending": selectors.pending(request.user, org),
+        "report_url": reverse("dashboard:report")
+        + "?"
+        + urlencode({"org": org.pk, "year": period.last.year}),
+        "report_year": period.last.year,
     }
     return TemplateResponse(request, "admin/dashboard/home.html", context)
 
