@@ -43,7 +43,7 @@ def test_concurrent_advances_and_writes_count_every_event_once(settings):
                     service_event_record(
                         member=fed.members[w % 3],
                         kind="members.enrolment",
-                        source=Source(10_000 * w + i),
+                        source=Source(100_000 + 1_000 * w + i),
                         org=fed.event_orgs[(w + i) % 4],
                         occurred_at=BASE + dt.timedelta(hours=(w * EVENTS_EACH + i) * 3),
                     )
