@@ -56,7 +56,7 @@ def test_the_dashboard_reads_on_the_replica_inside_reading_replica(replica_on):
         assert router.db_for_write(EventDay) == "default"
     assert len(on_replica.captured_queries) >= 3
     assert on_default.captured_queries == []
-    assert "dashboard_eventmonth" in on_replica.captured_queries[0]["sql"]
+    assert any("dashboard_eventmonth" in q["sql"] for q in on_replica.captured_queries)
 
 
 @replica_db

@@ -18,9 +18,11 @@ Inside ``dashboard.router.reading_replica()`` everything here reads from the rep
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db import router as db_router
 
 from gonghui.core.timeutil import SHANGHAI
@@ -36,6 +38,29 @@ ONE_DAY = dt.timedelta(days=1)
 
 def _connection() -> Any:
     return connections[db_router.db_for_read(EventDay) or "default"]
+
+
+Marks = Callable[[str], tuple[str, list[Any]]]
+
+
+@contextmanager
+def _snapshot(connection: Any) -> Iterator[Marks]:
+    """One snapshot for the watermark and the buckets of an answer.
+
+    PostgreSQL, outside a transaction: a REPEATABLE READ transaction in which the watermark is
+    read first and given to the statement as a value, so that the planner sees how few rows are
+    above it (a subquery would be estimated at a third of the table, a parallel scan of millions
+    of events); parallel workers are off (many small reads, two cores). Otherwise (SQLite, or
+    inside the caller's transaction): the watermark is a subquery of the one statement."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield lambda name: q.watermark_sql(connection, name)
+        return
+    with transaction.atomic(using=connection.alias), connection.cursor() as cur:
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        table = q.table(RollupWatermark, connection)
+        marks = dict(_fetch(connection, f"SELECT name, last_id FROM {table}", []))  # noqa: S608
+        yield lambda name: ("%s", [int(marks.get(name, 0))])
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -105,6 +130,13 @@ def _fetch(connection: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]
 def _rolled_events(org: Org, first: dt.date, last: dt.date) -> dict[str, tuple[int, int, int]]:
     """Kind → (events, person-times, amount) of the whole local days [first, last)."""
     connection = _connection()
+    with _snapshot(connection) as mark_of:
+        return _rolled_events_in(connection, mark_of, org, first, last)
+
+
+def _rolled_events_in(
+    connection: Any, mark_of: Marks, org: Org, first: dt.date, last: dt.date
+) -> dict[str, tuple[int, int, int]]:
     k = q.kinds()
     _, months, days = _split(first, last, years=False)
     join, cond, org_p = q.subtree("b", org, connection)
@@ -119,7 +151,7 @@ def _rolled_events(org: Org, first: dt.date, last: dt.date) -> dict[str, tuple[i
             f"FROM {q.table(model, connection)} b {join} WHERE {cond} AND {where}"
         )
         params += org_p + range_p
-    mark, mark_p = q.watermark_sql(connection, RollupWatermark.EVENTS)
+    mark, mark_p = mark_of(RollupWatermark.EVENTS)
     adapt = connection.ops.adapt_datetimefield_value
     period = [adapt(_midnight(first)), adapt(_midnight(last))]
     live, live_p = q.event_contributions(
@@ -188,6 +220,13 @@ def active_members(*, org: Org, start: dt.date, end: dt.date) -> int:
     if start > end:
         return 0
     connection = _connection()
+    with _snapshot(connection) as mark_of:
+        return _active_members_in(connection, mark_of, org, start, end)
+
+
+def _active_members_in(
+    connection: Any, mark_of: Marks, org: Org, start: dt.date, end: dt.date
+) -> int:
     stop = end + ONE_DAY
     years, months, days = _split(start, stop, years=True)
     join, cond, org_p = q.subtree("b", org, connection)
@@ -202,7 +241,7 @@ def active_members(*, org: Org, start: dt.date, end: dt.date) -> int:
             )
             params += org_p + range_p
     edges, edge_p = _ranges(connection, "b.day", days)
-    mark, mark_p = q.watermark_sql(connection, RollupWatermark.ACTIVITY)
+    mark, mark_p = mark_of(RollupWatermark.ACTIVITY)
     whole, whole_p = _ranges(connection, "b.day", [(start, stop)])
     parts.append(
         f"SELECT b.member_id FROM {q.activity_table(connection)} b {join} "  # noqa: S608 - our own table names; values are parameters
@@ -219,9 +258,16 @@ def active_by_day(*, org: Org, start: dt.date, end: dt.date) -> dict[dt.date, in
     if start > end:
         return {}
     connection = _connection()
+    with _snapshot(connection) as mark_of:
+        return _active_by_day_in(connection, mark_of, org, start, end)
+
+
+def _active_by_day_in(
+    connection: Any, mark_of: Marks, org: Org, start: dt.date, end: dt.date
+) -> dict[dt.date, int]:
     join, cond, org_p = q.subtree("b", org, connection)
     period, period_p = _ranges(connection, "b.day", [(start, end + ONE_DAY)])
-    mark, mark_p = q.watermark_sql(connection, RollupWatermark.ACTIVITY)
+    mark, mark_p = mark_of(RollupWatermark.ACTIVITY)
     sql = (
         "SELECT day, SUM(n) FROM ("  # noqa: S608 - our own table names; values are parameters
         f"SELECT b.day AS day, b.members AS n FROM {q.table(ActiveDay, connection)} b {join} "
