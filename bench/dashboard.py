@@ -136,8 +136,13 @@ def make_tree() -> tuple[Any, list[Any], list[Any]]:
     paths computed here)."""
     from gonghui.orgs.models import Org
 
-    root = Org.add_root(
-        name="市总工会", code="BENCH", kind=Org.Kind.FEDERATION, region_code="331021"
+    root = Org.objects.add_root(
+        create_kwargs={
+            "name": "市总工会",
+            "code": "BENCH",
+            "kind": Org.Kind.FEDERATION,
+            "region_code": "331021",
+        }
     )
     districts = [
         Org(
