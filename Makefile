@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/redeem.py
 	$(BIN)/python bench/flash_registration.py
 	$(BIN)/python bench/console_lists.py
+	$(BIN)/python bench/dashboard.py
 
 # docs/screenshots/*.png from a throw-away demo database, in Debian's Chromium (apt-get install chromium)
 screenshots: install

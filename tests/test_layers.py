@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(
 
 # Rank of each app in the import direction: an app may name apps of a lower rank only. Apps of the
 # same rank are independent of each other (the service apps; members and staffauth; codes and
-# funds). The planned dashboard ranks 6 (between pos and demo); campaigns joins the service apps.
+# funds). The dashboard ranks 6 (between pos and demo); campaigns joins the service apps.
 RANK = {
     "core": 0,
     "orgs": 1,
@@ -54,6 +54,7 @@ RANK = {
     "assistance": 4,
     "rights": 4,
     "pos": 5,
+    "dashboard": 6,
     "demo": 7,
 }
 

@@ -233,6 +233,22 @@ else:
     if env_bool("GONGHUI_DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 3)
+# A read replica for the dashboard (dashboard.router): its views and API read there, nothing
+# else does, and no write ever goes there. Tests get a replica alias that mirrors the default
+# database (TEST MIRROR); the router uses it only where a test turns GONGHUI_READ_REPLICA on.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL") or ""
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+elif "pytest" in sys.modules:
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+    }
+if "replica" in DATABASES:
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+GONGHUI_READ_REPLICA = bool(DATABASE_REPLICA_URL)
+DATABASE_ROUTERS = ["gonghui.dashboard.router.ReplicaRouter"] if "replica" in DATABASES else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Hash chains of the audit log and the ledger (core.chain): the daily task appends each chain's
 # head to this file, which belongs outside the database and its backups (empty: log only).
@@ -276,7 +292,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # (embedded default: `gonghui sms-dispatch` from cron).
     "core-sms-retry": {"task": "gonghui.core.sms_retry_due", "schedule": 60},
     "core-sms-poll": {"task": "gonghui.core.sms_poll_delivery", "schedule": 5 * 60},
+    # The dashboard's roll-ups (docs/figures.md; embedded default: `gonghui dashboard-rollup`).
+    "dashboard-rollup-advance": {"task": "gonghui.dashboard.rollup_advance", "schedule": 60},
 }
+# How long a missing service-event or member-activity id may still be a transaction that has not
+# committed: the roll-ups' watermark waits below it that long (dashboard.services).
+GONGHUI_ROLLUP_GRACE_SECONDS = env_int("GONGHUI_ROLLUP_GRACE_SECONDS", 600)
 
 # --- auth ------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [

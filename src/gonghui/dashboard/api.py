@@ -25,6 +25,7 @@ from gonghui.orgs.scoping import can
 
 from . import selectors
 from .periods import Period, period_from_params
+from .router import on_replica
 
 router = Router(tags=["dashboard"], auth=staff_auth)
 
@@ -181,6 +182,7 @@ def _figure(c: selectors.Compared) -> dict[str, Any]:
 
 
 @router.get("/summary", response={200: SummaryOut, **ERRORS}, summary="Headline figures")
+@on_replica
 def summary(
     request: HttpRequest,
     org: int | None = None,
@@ -200,6 +202,7 @@ def summary(
 
 
 @router.get("/kinds", response={200: KindsOut, **ERRORS}, summary="By service kind")
+@on_replica
 def kinds(
     request: HttpRequest,
     org: int | None = None,
@@ -224,6 +227,7 @@ def kinds(
 
 
 @router.get("/activity", response={200: ActivityOut, **ERRORS}, summary="Active members")
+@on_replica
 def activity(
     request: HttpRequest,
     org: int | None = None,
@@ -242,6 +246,7 @@ def activity(
 
 
 @router.get("/funds", response={200: FundsOut, **ERRORS}, summary="Funds spent")
+@on_replica
 def funds(
     request: HttpRequest,
     org: int | None = None,
@@ -271,6 +276,7 @@ def funds(
 
 
 @router.get("/figures", response={200: FiguresOut, **ERRORS}, summary="Registered figures")
+@on_replica
 def figures(
     request: HttpRequest,
     org: int | None = None,
@@ -290,6 +296,7 @@ def figures(
 @router.get(
     "/breakdown/{key}", response={200: BreakdownOut, **ERRORS}, summary="A figure by child org"
 )
+@on_replica
 def breakdown(
     request: HttpRequest,
     key: str,
@@ -320,6 +327,7 @@ def breakdown(
 
 
 @router.get("/pending", response={200: PendingListOut, **ERRORS}, summary="Pending work")
+@on_replica
 def pending(request: HttpRequest, org: int | None = None) -> Any:
     """What waits for the user in the org's subtree (the registered pending counters)."""
     o, _p = _resolve(request, org, None, None, None)

@@ -27,6 +27,7 @@ from gonghui.orgs.scoping import can, get_in_scope_or_404, visible_orgs
 
 from .report import report_build
 from .report_pdf import report_pdf as render_pdf
+from .router import on_replica
 
 CAPABILITY = "dashboard.view"
 FIRST_YEAR = 2000
@@ -78,6 +79,7 @@ def _path(name: str, fallback: str) -> str:
 
 
 @require_GET
+@on_replica
 def report(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     built = report_build(org=params.org, year=params.year, public=params.public)
@@ -108,6 +110,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@on_replica
 def report_pdf(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     built = report_build(org=params.org, year=params.year, public=params.public)

@@ -21,6 +21,7 @@ from gonghui.orgs.scoping import can
 
 from . import selectors, tables
 from .periods import Kind, Period, period_from_params
+from .router import on_replica
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -83,6 +84,7 @@ def _org_links(t: tables.Table, key: str, period: Period) -> list[tuple[tables.R
     return [(r, f"{url}?org={r.link}&{period_q}" if r.link else "") for r in t.rows]
 
 
+@on_replica
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard of an org and a period."""
     org, period = _context(request)
@@ -132,6 +134,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/dashboard/home.html", context)
 
 
+@on_replica
 def figure(request: HttpRequest, key: str) -> HttpResponse:
     """One figure by child org, each child a link to the same page one level down, and the rows
     the figure counts (``rows_url``) where there are."""
@@ -149,6 +152,7 @@ def figure(request: HttpRequest, key: str) -> HttpResponse:
     return TemplateResponse(request, "admin/dashboard/figure.html", context)
 
 
+@on_replica
 def export(request: HttpRequest) -> HttpResponse:
     """The .xlsx of a table of the dashboard (``?table=<name>``, ``key=`` for a breakdown)."""
     org, period = _context(request)
