@@ -73,12 +73,13 @@ SMS_PROVIDER_SETTINGS = {
 @register(Tags.security, deploy=True)
 def check_sms_providers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     import json
+    from operator import attrgetter  # every name is declared in settings.py: no default
 
     errors: list[CheckMessage] = []
     paths = [settings.GONGHUI_SMS_BACKEND, *settings.GONGHUI_SMS_FALLBACK]
     for path in dict.fromkeys(str(p).strip() for p in paths if p):
         names = SMS_PROVIDER_SETTINGS.get(path, ())
-        missing = [name for name in names if not getattr(settings, name, "")]
+        missing = [name for name in names if not attrgetter(name)(settings)]
         if missing:
             errors.append(
                 Error(
@@ -91,7 +92,7 @@ def check_sms_providers(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         for name in names:
             if name.endswith("_TEMPLATES"):
                 try:
-                    table = json.loads(getattr(settings, name))
+                    table = json.loads(attrgetter(name)(settings))
                 except ValueError:
                     table = None
                 if not isinstance(table, dict):
