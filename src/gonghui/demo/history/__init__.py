@@ -62,6 +62,21 @@ def history_load() -> dict[str, int]:
     """Write the year (once); returns the rows made per part (empty when already there)."""
     if history_loaded():
         return {}
+    # The year's SMS notices (approvals, waiting-list places) went out long ago: not printed.
+    sms_log = logging.getLogger("gonghui.sms")
+    level = sms_log.level
+    sms_log.setLevel(logging.WARNING)
+    try:
+        made = _load()
+    except BaseException:
+        sms_log.setLevel(level)
+        raise
+    # after the notices queued on commit (a waiting list's place freed) have gone out
+    transaction.on_commit(lambda: sms_log.setLevel(level))
+    return made
+
+
+def _load() -> dict[str, int]:
     User = get_user_model()
     root = Org.objects.get(code=data.FEDERATION.code)
     year = Year(local_today())

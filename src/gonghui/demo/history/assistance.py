@@ -17,7 +17,7 @@ from gonghui.orgs.models import Org
 from ..steps.assistance import RULES
 from .calendar import Year, at_local, clock_at, near_festival
 
-FILES = 36
+FILES = 20
 TOPUP_FEN = 20_000_000  # ¥200,000: last year's assistance money
 SOURCE = "demo.history"
 AREA = "YH-KM"

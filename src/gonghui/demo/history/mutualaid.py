@@ -20,8 +20,8 @@ from gonghui.orgs.models import Enterprise, Org
 from ..steps.mutualaid import DEMO_PDF
 from .calendar import Year, at_local, attempt, clock_at
 
-BATCH_MONTHS = (2, 4, 6, 9)
-CLAIMS = 60
+BATCH_MONTHS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+CLAIMS = 30
 TOPUP_FEN = 10_000_000  # ¥100,000 into the mutual-aid fund at the start of the year
 SOURCE = "demo.history"
 HOSPITALS = ["玉环市人民医院", "玉环市中医院", "台州医院", "玉环市第二人民医院"]
@@ -33,11 +33,11 @@ def _batches(plan: AidPlan, year: Year, actor: object) -> int:
         Enterprise.objects.exclude(pk__in=list(enrolled))
         .annotate(n=Count("members", filter=Q(members__status=Member.Status.ACTIVE)))
         .filter(n__gte=5)
-        .order_by("-n", "pk")[: len(BATCH_MONTHS)]
+        .order_by("-n", "pk")
     )
     made = 0
-    for enterprise, month in zip(enterprises, BATCH_MONTHS, strict=False):
-        day = dt.date(plan.year, month, 10)
+    for i, enterprise in enumerate(enterprises):
+        day = dt.date(plan.year, BATCH_MONTHS[i % len(BATCH_MONTHS)], 10 + i // len(BATCH_MONTHS))
         if not (year.days[0] <= day < year.today):
             continue
         at = at_local(day, 10)

@@ -13,9 +13,9 @@ from gonghui.rights.models import CaseType, RightsCase
 
 from .calendar import Year, clock_at
 
-CONSULTATIONS = 110
-COMPLAINTS = 70
-COLLECTIVE = 9
+CONSULTATIONS = 70
+COMPLAINTS = 45
+COLLECTIVE = 7
 
 QUESTIONS = [
     "公司要求每天加班两小时但不给加班费，我该怎么办？",

@@ -9,7 +9,7 @@ from gonghui.members.models import Member, MemberActivity
 
 from .calendar import Year, leisure_weight
 
-DAILY_SESSIONS = 170  # members signing in on an ordinary weekday
+DAILY_SESSIONS = 160  # members signing in on an ordinary weekday
 
 
 def load(*, year: Year, members: list[Member]) -> int:
