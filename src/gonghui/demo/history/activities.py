@@ -68,7 +68,7 @@ def _dates(year: Year) -> list[tuple[dt.date, str, int]]:
         if (day.month, day.day) in SEASONAL:
             title, slot = SEASONAL[(day.month, day.day)]
             out.append((day, title, slot))
-        elif day.weekday() in (5, 6) and year.rng.random() < 0.22 * leisure_weight(day) / 1.7:
+        elif day.weekday() in (5, 6) and year.rng.random() < 0.17 * leisure_weight(day) / 1.7:
             slot = n % len(PROGRAMME)
             out.append((day, PROGRAMME[slot][0], slot))
             n += 1

@@ -17,7 +17,7 @@ from gonghui.orgs.models import Org
 
 from .calendar import Year, clock_at
 
-REDEMPTIONS = 1_400
+REDEMPTIONS = 1_150
 VOID_SHARE = 0.02
 TOPUP_FEN = 30_000_000  # ¥300,000: last year's welfare money for merchant subsidies
 SOURCE = "demo.history"

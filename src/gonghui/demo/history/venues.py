@@ -16,7 +16,7 @@ from gonghui.venues.models import Booking, Entry, Mode, Slot, Venue
 from . import bulk
 from .calendar import Year, at_local, attempt, leisure_weight
 
-BOOKINGS = 650
+BOOKINGS = 500
 ENTER_SHARE = 0.82
 CANCEL_SHARE = 0.06
 UNION_MEETINGS = 30
