@@ -74,6 +74,7 @@ def _entries(year: Year, bookings: list[Booking], orgs: dict[int, int]) -> None:
     entry, the booking attended, a ``venues.entry`` event at the member's union), bulk-inserted."""
     rows = []
     for booking in bookings:
+        assert booking.member_id is not None  # a member's own booking
         booking.status = Booking.Status.ATTENDED
         booking.entered_at = booking.starts_at + dt.timedelta(minutes=year.rng.randrange(-5, 25))
         rows.append(
