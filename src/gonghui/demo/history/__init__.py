@@ -1,10 +1,11 @@
-"""A believable year of history for the demo federation (README, "The demo's past year").
+"""A believable year of history for the demo federation (docs/demo.md).
 
 ``history_load()`` replays the 365 local days before today through the real services, each
 call made with the clock set to its moment (``calendar.clock_at``), so that every invariant the
 services keep holds — places taken, stock, budgets, members' limits, the balanced ledger and
-its cached balances, unique keys, the events and 日活 they note. Only the ``MemberActivity`` of
-H5 sign-ins is bulk-inserted (``sessions``): it has no invariant but its unique key.
+its cached balances, unique keys, the events and 日活 they note. The high-volume rows that
+share no counter (lessons completed, activity check-ins, gate entries) are bulk-inserted with
+exactly what their service writes (``bulk``), and so is the 日活 of H5 sign-ins (``sessions``).
 Deterministic (one seeded random stream, today's date); written once: the marker is the
 ledger transaction of the year's welfare top-up (source ``demo.history``/``welfare-topup``)."""
 
