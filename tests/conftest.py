@@ -30,6 +30,16 @@ def postgres_only():
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _demo_without_its_year():
+    """``gonghui demo`` without its past year (gonghui.demo.history): a minute of services that
+    only tests/demo/test_history.py reads (it turns the year on for its own module)."""
+    from django.conf import settings
+
+    settings.GONGHUI_DEMO_HISTORY = False
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _sms_outbox(settings):
     settings.GONGHUI_SMS_BACKEND = "gonghui.core.sms.MemorySmsBackend"

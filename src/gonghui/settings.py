@@ -421,6 +421,9 @@ GONGHUI_ROSTER_IMPORT_INLINE = env_bool("GONGHUI_ROSTER_IMPORT_INLINE", default=
 # how many days ahead slots are generated (at least each venue's booking horizon).
 GONGHUI_VENUES_ENTRY_GRACE_MINUTES = env_int("GONGHUI_VENUES_ENTRY_GRACE_MINUTES", 15)
 GONGHUI_VENUES_SLOT_DAYS = env_int("GONGHUI_VENUES_SLOT_DAYS", 14)
+# `gonghui demo` also writes the federation's past year of services (gonghui.demo.history); the
+# test suite turns it off but for the tests that read that year (tests/conftest.py).
+GONGHUI_DEMO_HISTORY = env_bool("GONGHUI_DEMO_HISTORY", default=True)
 # Scan rate limits (codes.ratelimit): JSON {"<limit name>": [count, window seconds]} overriding
 # the defaults of codes.ratelimit.DEFAULTS one by one; empty keeps them all.
 GONGHUI_CODES_RATE_LIMITS: dict[str, tuple[int, int]] = {
