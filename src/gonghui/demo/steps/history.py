@@ -11,6 +11,6 @@ ORDER = 900
 
 
 def load() -> int:
-    if not getattr(settings, "GONGHUI_DEMO_HISTORY", True):
+    if not settings.GONGHUI_DEMO_HISTORY:
         return 0
     return sum(history_load().values())
