@@ -26,8 +26,18 @@ def _org_id_column():
     return None
 
 
+@pytest.fixture
+def back_to_the_head():
+    """Whatever happens, the database ends at the head of every app's migrations again (later
+    migrations of core, such as the SMS outbox, are unapplied on the way back to 0006)."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_entry_written_at_previous_head_keeps_its_org_id():
+def test_entry_written_at_previous_head_keeps_its_org_id(back_to_the_head):
     column = _org_id_column()
     old = _migrate(BEFORE)
     assert _org_id_column() == column
