@@ -23,7 +23,9 @@ from gonghui.orgs.models import Org
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: the case types seeded by a migration are back after earlier
+    # transactional tests flushed the database (the demo needs them, as on a fresh install)
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="runs in the PostgreSQL pass (the demo with its history loads in a live server)",

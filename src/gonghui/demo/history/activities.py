@@ -124,6 +124,10 @@ def load(*, root: Org, year: Year, members: list[Member], organiser: object) -> 
                     regs.append(services.registration_create(member=member, session=session))
                 except Refused:  # already registered, not eligible: the H5 says why
                     continue
+            regs[-1].created_at = at
+        # On PostgreSQL the hot path stamps a registration with the database's clock
+        # (clock_timestamp()), which the demo's clock does not reach: dated as registered.
+        Registration.objects.bulk_update(regs, ["created_at"], batch_size=500)
         deadline = starts - dt.timedelta(hours=activity.cancel_hours_before)
         for reg in rng.sample(regs, int(len(regs) * CANCEL_SHARE)):
             if reg.created_at >= deadline:
