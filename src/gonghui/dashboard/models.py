@@ -46,10 +46,8 @@ class RollupWatermark(models.Model):
 # emptied by TRUNCATE, and an org is never deleted while it has events (ServiceEvent protects it).
 
 
-class EventDay(models.Model):
-    """Service events of one org, local (Asia/Shanghai) day and kind. ``events``: the events of
-    the kind that occurred (cancelled or not); ``person_times`` and ``amount_fen``: net of the
-    compensations, which are netted here at the cancelled event's org and day whenever written."""
+class _EventBucket(models.Model):
+    """What a bucket of service events holds, per org and kind (the period is the subclass's)."""
 
     org = models.ForeignKey(
         Org,
@@ -59,11 +57,21 @@ class EventDay(models.Model):
         db_index=False,
         verbose_name=_("Union"),
     )
-    day = models.DateField(_("Day"))
     kind = models.CharField(_("Service kind"), max_length=48)
     events = models.BigIntegerField(_("Events"), default=0)
     person_times = models.BigIntegerField(_("Person-times"), default=0)
     amount_fen = models.BigIntegerField(_("Amount (fen)"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class EventDay(_EventBucket):
+    """Service events of one org, local (Asia/Shanghai) day and kind. ``events``: the events of
+    the kind that occurred (cancelled or not); ``person_times`` and ``amount_fen``: net of the
+    compensations, which are netted here at the cancelled event's org and day whenever written."""
+
+    day = models.DateField(_("Day"))
 
     class Meta:
         verbose_name = _("Service events by day")
@@ -77,22 +85,10 @@ class EventDay(models.Model):
         return f"{self.org_id} {self.day} {self.kind}"
 
 
-class EventMonth(models.Model):
+class EventMonth(_EventBucket):
     """:class:`EventDay` summed per local month (``month``: its first day)."""
 
-    org = models.ForeignKey(
-        Org,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        db_index=False,
-        verbose_name=_("Union"),
-    )
     month = models.DateField(_("Month"))
-    kind = models.CharField(_("Service kind"), max_length=48)
-    events = models.BigIntegerField(_("Events"), default=0)
-    person_times = models.BigIntegerField(_("Person-times"), default=0)
-    amount_fen = models.BigIntegerField(_("Amount (fen)"), default=0)
 
     class Meta:
         verbose_name = _("Service events by month")

@@ -39,7 +39,10 @@ from gonghui.orgs.models import Org
 
 from . import rollups
 
-FUND_KINDS = (AccountKind.UNION_FUNDS, AccountKind.WELFARE)  # 工会经费、福利费
+USED_FUNDS = (
+    AccountKind.UNION_FUNDS,
+    AccountKind.WELFARE,
+)  # 工会经费、福利费 (the report's "used")
 
 _MARK = "\x00"  # where a figure goes in a translated sentence
 
@@ -212,7 +215,7 @@ def funds_used(*, org: Org, start: dt.datetime, end: dt.datetime) -> int:
     its voids, refunds and reversals; allocations between unions and money received are not
     spending."""
     by = fund_selectors.spending(org=org, start=start, end=end)
-    return sum(total for (fund, _purpose), total in by.items() if fund in FUND_KINDS)
+    return sum(total for (fund, _purpose), total in by.items() if fund in USED_FUNDS)
 
 
 class _Builder:
